@@ -1,0 +1,26 @@
+"""Face engines behind one interface; `get_engine(name)` picks one. A new engine is a new module plus one line."""
+
+from __future__ import annotations
+
+from ..errors import UnknownEngineError
+from .base import FaceEngine, SegmentStats, SwapSettings
+
+_ENGINE_MODULES = {
+    "fast": ("fast_landmark", "FastLandmarkEngine"),
+}
+ENGINE_NAMES: tuple[str, ...] = tuple(_ENGINE_MODULES)
+
+
+def get_engine(name: str) -> FaceEngine:
+    """A fresh engine instance by name; modules are imported on demand so heavy engines cost nothing unused."""
+    import importlib
+
+    try:
+        module_name, class_name = _ENGINE_MODULES[name]
+    except KeyError:
+        raise UnknownEngineError(f"unknown engine {name!r}; available: {', '.join(ENGINE_NAMES)}") from None
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)()
+
+
+__all__ = ["ENGINE_NAMES", "FaceEngine", "SegmentStats", "SwapSettings", "get_engine"]

@@ -1,0 +1,1 @@
+"""Face geometry on CPU: detection, landmarks, tracking, warping and compositing."""

@@ -1,0 +1,75 @@
+"""Putting a warped face into a frame: feathered mask, colour match, and the target's own mouth interior."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .warp import Region
+
+
+def face_mask(
+    region: Region,
+    outline: np.ndarray,
+    inner_mouth: np.ndarray | None,
+    feather_px: float,
+) -> np.ndarray:
+    """Float mask in [0, 1] over `region`: the face outline shrunk and softened by `feather_px`, mouth cut out."""
+    x0, y0, x1, y1 = region
+    shape = (y1 - y0, x1 - x0)
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(outline - (x0, y0)).astype(np.int32)], 255)
+    feather = max(1, int(round(feather_px)))
+    # Shrink by the feather width so the soft edge stays inside the face and never shows the avatar's background.
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    if inner_mouth is not None:
+        mouth = np.zeros(shape, np.uint8)
+        cv2.fillPoly(mouth, [np.round(inner_mouth - (x0, y0)).astype(np.int32)], 255)
+        mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8))
+        mask = cv2.subtract(mask, mouth)
+    soft = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2)
+    return np.clip(soft, 0.0, 1.0)
+
+
+@dataclass
+class ColourStats:
+    """Per-channel LAB mean and standard deviation, smoothed over time so the swap does not flicker."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def blend_towards(self, other: ColourStats, weight: float) -> ColourStats:
+        return ColourStats(self.mean + weight * (other.mean - self.mean), self.std + weight * (other.std - self.std))
+
+
+def lab_stats(rgb: np.ndarray, weights: np.ndarray) -> ColourStats | None:
+    """Mask-weighted LAB statistics of an RGB uint8 patch; None when the mask is (almost) empty."""
+    total = float(weights.sum())
+    if total < 16:
+        return None
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    w = weights[..., None]
+    mean = (lab * w).sum(axis=(0, 1)) / total
+    std = np.sqrt(((lab - mean) ** 2 * w).sum(axis=(0, 1)) / total) + 1e-3
+    return ColourStats(mean, std)
+
+
+def transfer_colour(rgb: np.ndarray, source: ColourStats, target: ColourStats, strength: float) -> np.ndarray:
+    """Shift `rgb` (stats `source`) towards the colour of `target`: LAB mean/std transfer, scaled by strength."""
+    if strength <= 0:
+        return rgb
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # Contrast changes are limited so a flat-lit avatar on a contrasty frame does not turn blotchy.
+    gain = np.clip(target.std / source.std, 0.6, 1.6)
+    matched = (lab - source.mean) * gain + target.mean
+    lab = lab + strength * (matched - lab)
+    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def composite(frame_patch: np.ndarray, face_patch: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Alpha-blend `face_patch` over `frame_patch`; alpha is (H, W) float in [0, 1]."""
+    a = alpha[..., None]
+    blended = frame_patch.astype(np.float32) * (1.0 - a) + face_patch.astype(np.float32) * a
+    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)

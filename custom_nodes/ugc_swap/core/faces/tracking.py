@@ -1,0 +1,60 @@
+"""Following one main face through a video that may show several people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+# A detection continues the track when it overlaps the last known box at least this much.
+_MIN_IOU = 0.25
+# After this many frames without the main face, the track is dropped and the most prominent face is taken.
+_MAX_LOST_FRAMES = 45
+
+
+def box_iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def box_area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def prominence(box: Box, score: float, frame_size: tuple[int, int]) -> float:
+    """How likely a face is the subject: big, confident and near the centre of the frame."""
+    width, height = frame_size
+    cx, cy = (box[0] + box[2]) / 2 / width, (box[1] + box[3]) / 2 / height
+    off_centre = ((cx - 0.5) ** 2 + (cy - 0.5) ** 2) ** 0.5
+    return box_area(box) * score * (1.0 - 0.5 * min(off_centre, 1.0))
+
+
+@dataclass
+class MainFaceTracker:
+    """Picks the most prominent face once, then follows it by overlap; other faces are ignored."""
+
+    frame_size: tuple[int, int]
+    _last_box: Box | None = field(default=None, init=False)
+    _lost_frames: int = field(default=0, init=False)
+
+    def choose(self, detections: list[tuple[Box, float]]) -> int | None:
+        """Index of the main face among this frame's (box, score) detections, or None if it is not visible."""
+        if self._last_box is not None:
+            overlaps = [box_iou(self._last_box, box) for box, _ in detections]
+            best = max(range(len(detections)), key=overlaps.__getitem__, default=None)
+            if best is not None and overlaps[best] >= _MIN_IOU:
+                return self._follow(detections[best][0], best)
+            self._lost_frames += 1
+            if self._lost_frames <= _MAX_LOST_FRAMES:
+                return None
+        if not detections:
+            return None
+        best = max(range(len(detections)), key=lambda i: prominence(*detections[i], self.frame_size))
+        return self._follow(detections[best][0], best)
+
+    def _follow(self, box: Box, index: int) -> int:
+        self._last_box, self._lost_frames = box, 0
+        return index

@@ -1,0 +1,31 @@
+"""The machine-readable summary of one finished swap, shared by the stitch node's output and the driver."""
+
+from __future__ import annotations
+
+from .swap_segments import SwappedSegments
+
+
+def job_summary(swapped: SwappedSegments) -> dict:
+    source, plan, report = swapped.planned.source, swapped.planned.plan, swapped.report
+    fps = plan.fps
+    return {
+        "engine": report.engine,
+        "duration_s": round(source.duration_s, 3),
+        "fps": float(fps),
+        "width": source.width,
+        "height": source.height,
+        "frame_count": source.frame_count,
+        "variable_frame_rate_input": source.variable_frame_rate,
+        "segments_swapped": [
+            {
+                "start_s": round(float(r.start / fps), 3),
+                "end_s": round(float(r.end / fps), 3),
+                "frames": stats.frames,
+                "frames_with_face": stats.frames_with_face,
+            }
+            for r, stats in zip(plan.swap_ranges, report.segments)
+        ],
+        "frames_swapped": report.frames,
+        "frames_with_face": report.frames_with_face,
+        "warnings": report.warnings(),
+    }

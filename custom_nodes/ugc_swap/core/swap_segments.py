@@ -1,0 +1,76 @@
+"""Run a face engine over the swap ranges of a plan, writing each swapped range to its own clip.
+
+One decoder pass covers the video from its first swapped frame to its last; keep frames in between are
+decoded and dropped (cheaper than a second seek-and-decode for short gaps). Clips are video-only: the
+stitch step puts the source audio back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engines import SwapSettings, get_engine
+from .engines.base import PreparedAvatar, SegmentStats, SwapReport
+from .progress import ProgressCallback, no_progress
+from .planned_video import PlannedVideo
+from .segment_plan import FrameRange
+from .video_probe import VideoInfo
+from .video_stream import INTERMEDIATE_ENCODE, FrameReader, FrameWriter
+
+
+@dataclass(frozen=True)
+class SwappedClip:
+    frames: FrameRange
+    path: Path
+
+
+@dataclass(frozen=True)
+class SwappedSegments:
+    """The swapped ranges of one video, each as a clip file, plus what the engine saw."""
+
+    planned: PlannedVideo
+    clips: tuple[SwappedClip, ...]
+    report: SwapReport
+
+
+def swap_segments(
+    planned: PlannedVideo,
+    avatar_rgb: np.ndarray,
+    engine_name: str,
+    settings: SwapSettings,
+    clip_dir: Path,
+    clip_prefix: str,
+    progress: ProgressCallback = no_progress,
+) -> SwappedSegments:
+    """Swap every range of the plan's swap ranges; on any failure no clip is left behind."""
+    source, plan = planned.source, planned.plan
+    engine = get_engine(engine_name)
+    avatar = engine.prepare_avatar(avatar_rgb, settings)
+    clip_dir.mkdir(parents=True, exist_ok=True)
+    report = SwapReport(engine=engine.name)
+    clips: list[SwappedClip] = []
+    total = plan.swapped_frame_count
+    try:
+        for swap_range in plan.swap_ranges:
+            path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"
+            stats = SegmentStats()
+            report.segments.append(stats)
+            _swap_one(engine, avatar, source, swap_range, settings, stats, path, lambda d: progress(report.frames, total))
+            clips.append(SwappedClip(swap_range, path))
+    except BaseException:
+        for clip in clips:
+            clip.path.unlink(missing_ok=True)
+        raise
+    return SwappedSegments(planned, tuple(clips), report)
+
+
+def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: FrameRange,
+              settings: SwapSettings, stats: SegmentStats, path: Path, on_frame) -> None:
+    frames = FrameReader(source, swap_range.start, swap_range.end)
+    with FrameWriter(path, source.width, source.height, source.fps, INTERMEDIATE_ENCODE) as writer:
+        for frame in engine.swap_segment(avatar, frames, swap_range.length, source.fps, settings, stats):
+            writer.write(frame)
+            on_frame(stats.frames)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from comfy_api.latest import ComfyExtension, io
+
+from .face_replace_node import FaceReplaceNode
+from .segment_plan_node import SegmentPlanNode
+from .stitch_node import StitchNode
+
+
+class UgcSwapExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [SegmentPlanNode, FaceReplaceNode, StitchNode]

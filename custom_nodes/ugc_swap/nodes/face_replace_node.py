@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import folder_paths
+import numpy as np
+from comfy_api.latest import io
+
+from ..core.engines import ENGINE_NAMES, SwapSettings
+from ..core.swap_segments import swap_segments
+from .comfy_progress import comfy_progress
+from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
+
+_DEFAULTS = SwapSettings()
+
+
+def image_tensor_to_rgb(image) -> np.ndarray:
+    """First image of a ComfyUI IMAGE batch (B, H, W, C floats in 0..1) as an RGB uint8 array."""
+    array = image[0].detach().cpu().numpy()
+    return np.ascontiguousarray((np.clip(array[..., :3], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+
+
+class FaceReplaceNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="UGCSwapFaceReplace",
+            display_name="Face Replace",
+            category=CATEGORY,
+            description="Puts the avatar's face onto the main person in every swap segment of the plan.",
+            inputs=[
+                PlannedVideoType.Input("planned_video"),
+                io.Image.Input("avatar", tooltip="A photo showing exactly one face (from Load Image)."),
+                io.Combo.Input("engine", options=list(ENGINE_NAMES), default="fast",
+                               tooltip="fast: landmark warp on CPU, seconds per segment."),
+                io.Float.Input("strength", default=_DEFAULTS.strength, min=0.0, max=1.0, step=0.05,
+                               tooltip="How much of the avatar's face shows."),
+                io.Float.Input("colour_match", default=_DEFAULTS.colour_match, min=0.0, max=1.0, step=0.05,
+                               tooltip="0 keeps the avatar's skin tone, 1 matches the filmed light and colour."),
+                io.Float.Input("feather", default=_DEFAULTS.feather, min=0.01, max=0.3, step=0.01,
+                               tooltip="Soft edge width as a share of the face width."),
+                io.Float.Input("smoothing", default=_DEFAULTS.smoothing, min=0.0, max=1.0, step=0.05,
+                               tooltip="Steadiness of the face over time; raise it if the face jitters."),
+                io.Int.Input("crossfade_frames", default=_DEFAULTS.crossfade_frames, min=0, max=60,
+                             tooltip="Fade the new face in and out over this many frames at each segment edge."),
+                io.Boolean.Input("keep_mouth", default=_DEFAULTS.keep_mouth,
+                                 tooltip="Show the filmed mouth interior (teeth, tongue) when the mouth opens."),
+                io.Float.Input("min_face_confidence", default=_DEFAULTS.min_face_confidence, min=0.1, max=0.95,
+                               step=0.05, tooltip="Detections below this score are ignored."),
+            ],
+            outputs=[
+                SwappedSegmentsType.Output("swapped_segments"),
+                io.String.Output("summary"),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, planned_video, avatar, engine: str, strength: float, colour_match: float, feather: float,
+                smoothing: float, crossfade_frames: int, keep_mouth: bool, min_face_confidence: float) -> io.NodeOutput:
+        settings = SwapSettings(strength, colour_match, feather, smoothing, crossfade_frames, keep_mouth,
+                                min_face_confidence)
+        swapped = swap_segments(
+            planned_video,
+            image_tensor_to_rgb(avatar),
+            engine,
+            settings,
+            clip_dir=Path(folder_paths.get_temp_directory()) / "ugc_swap",
+            clip_prefix=uuid.uuid4().hex,
+            progress=comfy_progress(planned_video.plan.swapped_frame_count),
+        )
+        report = swapped.report
+        summary = f"{engine}: face found in {report.frames_with_face} of {report.frames} swap frames"
+        return io.NodeOutput(swapped, "; ".join([summary, *report.warnings()]))

@@ -1,0 +1,1 @@
+"""The thin driver: submits the saved workflow to ComfyUI's HTTP + websocket API and handles what surrounds it."""

@@ -1,0 +1,130 @@
+"""Starting and stopping a local ComfyUI server with the ugc_swap node pack linked in.
+
+ComfyUI's code lives in the shared environment cache (see bin/setup); everything a run writes (custom_nodes
+link, models, input, output, temp) lives under a base directory of the caller's choosing, so several clones
+and test sessions can share one ComfyUI install without touching each other's files.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from .errors import ComfyUnavailableError
+
+NODE_PACK_DIR = Path(__file__).resolve().parent.parent / "custom_nodes" / "ugc_swap"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def comfyui_dir_from_env() -> Path:
+    value = os.environ.get("UGC_SWAP_COMFYUI_DIR")
+    if not value:
+        raise ComfyUnavailableError("UGC_SWAP_COMFYUI_DIR is not set; run bin/setup (the bin/ scripts set it)")
+    path = Path(value)
+    if not (path / "main.py").is_file():
+        raise ComfyUnavailableError(f"UGC_SWAP_COMFYUI_DIR={path} holds no ComfyUI main.py; run bin/setup")
+    return path
+
+
+def link_node_pack(base_dir: Path) -> Path:
+    """Make `base_dir/custom_nodes/ugc_swap` point at this checkout's node pack (idempotent)."""
+    link = base_dir / "custom_nodes" / "ugc_swap"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() and link.resolve() == NODE_PACK_DIR:
+        return link
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(NODE_PACK_DIR, target_is_directory=True)
+    return link
+
+
+@dataclass
+class LocalComfyUI:
+    """A ComfyUI child process; use as a context manager, or call start() and stop()."""
+
+    base_dir: Path
+    comfyui_dir: Path = field(default_factory=comfyui_dir_from_env)
+    port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    cpu: bool = True
+    extra_args: tuple[str, ...] = ()
+    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.base_dir / "comfyui.log"
+
+    def start(self, ready_timeout_s: float = 180.0) -> LocalComfyUI:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        link_node_pack(self.base_dir)
+        command = [
+            sys.executable, "main.py", "--listen", self.host, "--port", str(self.port),
+            "--disable-auto-launch", "--disable-api-nodes", "--database-url", "sqlite:///:memory:",
+            "--base-directory", str(self.base_dir.resolve()),
+            *(["--cpu"] if self.cpu else []), *self.extra_args,
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                command, cwd=self.comfyui_dir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        self._wait_ready(ready_timeout_s)
+        return self
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise ComfyUnavailableError(f"ComfyUI exited with code {self._process.returncode}: {self.log_tail()}")
+            try:
+                if requests.get(f"{self.url}/system_stats", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise ComfyUnavailableError(f"ComfyUI did not answer within {timeout_s:.0f} s: {self.log_tail()}")
+
+    def log_tail(self, limit: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return "(no log)"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> LocalComfyUI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,44 @@
+"""`bin/comfyui`: the ComfyUI web UI with the ugc_swap pack linked and the saved workflow's sample inputs in place."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+from pathlib import Path
+
+from .comfy_server import LocalComfyUI
+from .local_inputs import sample_inputs
+
+REPO = Path(__file__).resolve().parent.parent
+# The names the saved workflows reference, so the graph runs as soon as an artist opens it.
+SAMPLE_VIDEO_NAME = "sample_video.mp4"
+SAMPLE_AVATAR_NAME = "sample_avatar.png"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bin/comfyui")
+    parser.add_argument("--port", type=int, default=8188)
+    parser.add_argument("--listen", default="127.0.0.1")
+    parser.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui")
+    parser.add_argument("--gpu", action="store_true", help="let ComfyUI use the GPU (default: CPU only)")
+    args = parser.parse_args(argv)
+    video, avatar = sample_inputs(REPO / ".work" / "samples")
+    inputs = args.work_dir / "input"
+    inputs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(video, inputs / SAMPLE_VIDEO_NAME)
+    shutil.copyfile(avatar, inputs / SAMPLE_AVATAR_NAME)
+    server = LocalComfyUI(args.work_dir, port=args.port, host=args.listen, cpu=not args.gpu).start()
+    print(f"ComfyUI is running at {server.url} (log: {server.log_path})")
+    print(f"Open it, then Workflow > Open > {REPO / 'workflows' / 'ugc_swap_fast.json'}. Ctrl-C stops it.")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""The saved API-format workflow, and filling its inputs by node title (never by node id, which artists renumber)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkflowError
+
+WORKFLOW_DIR = Path(__file__).resolve().parent.parent / "workflows"
+FAST_API_WORKFLOW = WORKFLOW_DIR / "ugc_swap_fast.api.json"
+
+# Titles the driver relies on; the UI workflow uses the same ones, so artists can see what the driver fills.
+SOURCE_VIDEO = "Source video"
+AVATAR_PHOTO = "Avatar photo"
+SEGMENT_PLAN = "Segment plan"
+FACE_REPLACE = "Face replace"
+STITCH = "Stitch & save"
+
+
+def load_api_workflow(path: Path = FAST_API_WORKFLOW) -> dict[str, Any]:
+    try:
+        graph = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise WorkflowError(f"cannot read workflow {path}: {exc}") from None
+    if not isinstance(graph, dict) or not all(isinstance(n, dict) and "class_type" in n for n in graph.values()):
+        raise WorkflowError(f"{path} is not an API-format workflow (export it with 'Export (API)')")
+    return graph
+
+
+def node_id_by_title(graph: dict[str, Any], title: str) -> str:
+    matches = [node_id for node_id, node in graph.items() if node.get("_meta", {}).get("title") == title]
+    if len(matches) != 1:
+        raise WorkflowError(f"the workflow must have exactly one node titled {title!r}, found {len(matches)}")
+    return matches[0]
+
+
+def with_inputs(graph: dict[str, Any], values: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    """A copy of `graph` with {(node title, input name): value} set; each input must already exist there."""
+    filled = copy.deepcopy(graph)
+    for (title, input_name), value in values.items():
+        node = filled[node_id_by_title(filled, title)]
+        if input_name not in node.get("inputs", {}):
+            raise WorkflowError(f"node {title!r} ({node['class_type']}) has no input {input_name!r}")
+        node["inputs"][input_name] = value
+    return filled

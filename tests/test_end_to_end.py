@@ -1,0 +1,111 @@
+"""The saved API workflow through a real ComfyUI server (CPU), judged on the output file alone."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from driver.comfy_client import ComfyClient
+from driver.errors import ComfyValidationError
+from driver.swap_job import SwapJob, build_graph, run_swap_job
+from ugc_swap.core.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
+from ugc_swap.core.sample_media import sample_face
+from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan, resolve_plan
+from ugc_swap.core.video_probe import probe_video
+from ugc_swap.core.video_stream import FrameReader
+
+from .conftest import psnr
+from .media_checks import audio_duration_s, video_stream_facts
+
+PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapStitch"}
+
+
+@pytest.fixture(scope="module")
+def client(comfyui):
+    return ComfyClient(comfyui.url)
+
+
+@pytest.fixture(scope="module")
+def default_job(client, sample_video, avatar_png, tmp_path_factory):
+    return run_swap_job(client, SwapJob(sample_video, avatar_png), tmp_path_factory.mktemp("out"), timeout_s=900)
+
+
+def test_every_node_of_the_pack_is_registered_in_the_category(client):
+    info = client.object_info()
+    missing = PACK_NODES - set(info)
+    assert not missing, f"node pack failed to load (see ComfyUI log): {missing}"
+    assert {info[n]["category"] for n in PACK_NODES} == {"UGC Swap"}
+    assert info["UGCSwapFaceReplace"]["output"][0] == "UGC_SWAPPED_SEGMENTS"
+
+
+def test_output_matches_the_source_in_length_rate_size_and_audio(default_job, sample_video):
+    source, output = video_stream_facts(sample_video), video_stream_facts(default_job.output_path)
+    assert abs(output["frames"] - source["frames"]) <= 1
+    assert output["fps"] == pytest.approx(source["fps"])
+    assert (output["width"], output["height"]) == (source["width"], source["height"])
+    assert output["duration_s"] == pytest.approx(source["duration_s"], abs=1 / source["fps"])
+    assert audio_duration_s(default_job.output_path) == pytest.approx(audio_duration_s(sample_video), abs=0.05)
+
+
+def test_summary_reports_segments_and_faces(default_job):
+    summary = default_job.summary
+    assert [(s["start_s"], s["end_s"]) for s in summary["segments_swapped"]] == [(0.0, 5.0), (15.0, 20.0)]
+    assert summary["frames_swapped"] == 300
+    assert summary["frames_with_face"] >= 290
+    assert summary["warnings"] == []
+
+
+def test_keep_segments_are_untouched_and_swap_segments_carry_the_avatar(default_job, sample_video):
+    source_info, output_info = probe_video(sample_video), probe_video(default_job.output_path)
+    plan = resolve_plan(parse_segment_plan(DEFAULT_SEGMENT_PLAN), source_info.fps, source_info.frame_count)
+    swap_frames = {r.start + 60 for r in plan.swap_ranges} | {r.start + 100 for r in plan.swap_ranges}
+    keep_frames = {r.start + 1 for r in plan.keep_ranges} | {(r.start + r.end) // 2 for r in plan.keep_ranges}
+    avatar_id, original_id = face_embedding(sample_face("grace_hopper")), face_embedding(sample_face("astronaut"))
+    pairs = zip(FrameReader(source_info), FrameReader(output_info))
+    for index, (before, after) in enumerate(pairs):
+        if index in keep_frames:
+            assert psnr(before, after) >= 35, f"keep frame {index} changed"
+        if index in swap_frames:
+            changed = np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 24
+            assert changed.sum() > 400, f"swap frame {index}: face region did not change"
+            found = face_embedding(after)
+            assert found is not None, f"no face found in swap frame {index}"
+            to_avatar, to_original = identity_distance(found, avatar_id), identity_distance(found, original_id)
+            assert to_avatar < SAME_PERSON_DISTANCE and to_original - to_avatar >= 0.15, (index, to_avatar, to_original)
+
+
+def test_video_without_a_face_comes_back_unchanged_with_a_warning(client, faceless_video, avatar_png, tmp_path):
+    outcome = run_swap_job(client, SwapJob(faceless_video, avatar_png, "0-3 swap"), tmp_path, timeout_s=300)
+    assert outcome.summary["frames_with_face"] == 0
+    assert "no face was found" in outcome.summary["warnings"][0]
+    for before, after in zip(FrameReader(probe_video(faceless_video)), FrameReader(probe_video(outcome.output_path))):
+        assert psnr(before, after) >= 35
+
+
+def test_avatar_without_a_face_fails_with_its_code(client, faceless_video, tmp_path):
+    no_face = tmp_path / "no_face.png"
+    import cv2
+
+    cv2.imwrite(str(no_face), np.full((300, 300, 3), 200, np.uint8))
+    with pytest.raises(Exception) as caught:
+        run_swap_job(client, SwapJob(faceless_video, no_face, "0-1 swap"), tmp_path, timeout_s=300)
+    assert getattr(caught.value, "code", None) == "avatar_no_face"
+    assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_server_rejects_a_graph_with_an_unknown_engine_naming_the_input(client):
+    graph = build_graph(SwapJob(__file__, __file__, engine="nope"), "missing.mp4", "missing.png")  # type: ignore[arg-type]
+    with pytest.raises(ComfyValidationError, match="engine"):
+        client.run(graph, timeout_s=30)
+
+
+def test_cli_runs_one_job_against_the_server(comfyui, faceless_video, avatar_png, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "driver", "--video", str(faceless_video), "--avatar", str(avatar_png),
+         "--segments", "0-2 swap", "--comfy-url", comfyui.url, "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Result: " in result.stdout and "warning: no face was found" in result.stdout
+    assert len(list(tmp_path.glob("ugc_swap_*.mp4"))) == 1
