@@ -3,19 +3,20 @@
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
 from driver.comfy_client import ComfyClient
 from driver.errors import ComfyValidationError
 from driver.swap_job import SwapJob, build_graph, run_swap_job
-from ugc_swap.core.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
-from ugc_swap.core.sample_media import sample_face
+from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan, resolve_plan
 from ugc_swap.core.video_probe import probe_video
 from ugc_swap.core.video_stream import FrameReader
 
 from .conftest import psnr
+from .identity_checks import assert_identity_swapped
 from .media_checks import audio_duration_s, video_stream_facts
 
 PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapStitch"}
@@ -59,9 +60,9 @@ def test_summary_reports_segments_and_faces(default_job):
 def test_keep_segments_are_untouched_and_swap_segments_carry_the_avatar(default_job, sample_video):
     source_info, output_info = probe_video(sample_video), probe_video(default_job.output_path)
     plan = resolve_plan(parse_segment_plan(DEFAULT_SEGMENT_PLAN), source_info.fps, source_info.frame_count)
-    swap_frames = {r.start + 60 for r in plan.swap_ranges} | {r.start + 100 for r in plan.swap_ranges}
+    swap_frames = {r.start + offset for r in plan.swap_ranges for offset in (20, 50, 80, 110)}
     keep_frames = {r.start + 1 for r in plan.keep_ranges} | {(r.start + r.end) // 2 for r in plan.keep_ranges}
-    avatar_id, original_id = face_embedding(sample_face("grace_hopper")), face_embedding(sample_face("astronaut"))
+    swapped = []
     pairs = zip(FrameReader(source_info), FrameReader(output_info))
     for index, (before, after) in enumerate(pairs):
         if index in keep_frames:
@@ -69,10 +70,9 @@ def test_keep_segments_are_untouched_and_swap_segments_carry_the_avatar(default_
         if index in swap_frames:
             changed = np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 24
             assert changed.sum() > 400, f"swap frame {index}: face region did not change"
-            found = face_embedding(after)
-            assert found is not None, f"no face found in swap frame {index}"
-            to_avatar, to_original = identity_distance(found, avatar_id), identity_distance(found, original_id)
-            assert to_avatar < SAME_PERSON_DISTANCE and to_original - to_avatar >= 0.15, (index, to_avatar, to_original)
+            swapped.append(after.copy())
+    assert len(swapped) == len(swap_frames)
+    assert_identity_swapped(swapped, avatar_name="grace_hopper", original_name="astronaut")
 
 
 def test_video_without_a_face_comes_back_unchanged_with_a_warning(client, faceless_video, avatar_png, tmp_path):
@@ -85,19 +85,23 @@ def test_video_without_a_face_comes_back_unchanged_with_a_warning(client, facele
 
 def test_avatar_without_a_face_fails_with_its_code(client, faceless_video, tmp_path):
     no_face = tmp_path / "no_face.png"
-    import cv2
-
     cv2.imwrite(str(no_face), np.full((300, 300, 3), 200, np.uint8))
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(UgcSwapError, match="no face found in the avatar photo") as caught:
         run_swap_job(client, SwapJob(faceless_video, no_face, "0-1 swap"), tmp_path, timeout_s=300)
-    assert getattr(caught.value, "code", None) == "avatar_no_face"
+    assert caught.value.code == "avatar_no_face"
     assert not list(tmp_path.glob("*.mp4"))
 
 
-def test_server_rejects_a_graph_with_an_unknown_engine_naming_the_input(client):
-    graph = build_graph(SwapJob(__file__, __file__, engine="nope"), "missing.mp4", "missing.png")  # type: ignore[arg-type]
-    with pytest.raises(ComfyValidationError, match="engine"):
-        client.run(graph, timeout_s=30)
+def test_bad_graph_inputs_come_back_as_errors_naming_what_is_wrong(client, faceless_video, avatar_png):
+    video = client.upload_input(faceless_video, "rejected_video.mp4")
+    avatar = client.upload_input(avatar_png, "rejected_avatar.png")
+    with pytest.raises(ComfyValidationError, match="LoadVideo.*missing.mp4") as rejected:
+        client.run(build_graph(SwapJob(faceless_video, avatar_png), "missing.mp4", avatar), timeout_s=30)
+    assert rejected.value.code == "workflow_rejected"
+    # ComfyUI 0.3.75 does not check V3 combo values before running, so the node itself refuses the engine.
+    with pytest.raises(UgcSwapError, match="unknown engine 'nope'") as failed:
+        client.run(build_graph(SwapJob(faceless_video, avatar_png, engine="nope"), video, avatar), timeout_s=60)
+    assert failed.value.code == "unknown_engine"
 
 
 def test_cli_runs_one_job_against_the_server(comfyui, faceless_video, avatar_png, tmp_path):

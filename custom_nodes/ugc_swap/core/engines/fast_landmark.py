@@ -87,9 +87,7 @@ class FastLandmarkEngine:
                 stats.frames += 1
                 height, width = frame.shape[:2]
                 tracker = tracker or MainFaceTracker((width, height))
-                detections = analyzer.detect(frame)
-                chosen = tracker.choose([(d.box, d.score) for d in detections])
-                points = analyzer.landmarks(frame, detections[chosen].box) if chosen is not None else None
+                points = self._main_face_points(analyzer, tracker, frame)
                 if points is None:
                     smoother.reset()
                     yield frame
@@ -118,3 +116,15 @@ class FastLandmarkEngine:
                 out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, alpha)
                 yield out
+
+    @staticmethod
+    def _main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
+        detections = analyzer.detect(frame)
+        chosen = tracker.choose([(d.box, d.score) for d in detections])
+        if chosen is not None:
+            return analyzer.landmarks(frame, detections[chosen].box)
+        coast = tracker.coast_box()
+        points = analyzer.landmarks(frame, coast) if coast is not None else None
+        if points is not None:
+            tracker.found_by_coasting()
+        return points

@@ -10,6 +10,8 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
 _MIN_IOU = 0.25
 # After this many frames without the main face, the track is dropped and the most prominent face is taken.
 _MAX_LOST_FRAMES = 45
+# For this many frames a missed detection is bridged by fitting the mesh where the face was last seen.
+_COAST_FRAMES = 6
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -54,6 +56,14 @@ class MainFaceTracker:
             return None
         best = max(range(len(detections)), key=lambda i: prominence(*detections[i], self.frame_size))
         return self._follow(detections[best][0], best)
+
+    def coast_box(self) -> Box | None:
+        """Where to look for the main face when the detector missed it in this frame (a brief dropout)."""
+        return self._last_box if self._last_box is not None and 0 < self._lost_frames <= _COAST_FRAMES else None
+
+    def found_by_coasting(self) -> None:
+        """The mesh found the face at the coasted box: the track goes on as if it had been detected."""
+        self._lost_frames = 0
 
     def _follow(self, box: Box, index: int) -> int:
         self._last_box, self._lost_frames = box, 0
