@@ -8,6 +8,8 @@ import signal
 from pathlib import Path
 
 from .comfy_server import LocalComfyUI
+from ugc_swap.core.sample_media import SampleVideoSpec
+
 from .local_inputs import sample_inputs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", default="127.0.0.1")
     parser.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui")
     parser.add_argument("--gpu", action="store_true", help="let ComfyUI use the GPU (default: CPU only)")
+    parser.add_argument("--sample-height", type=int, default=720, help="height of the generated sample video")
     args = parser.parse_args(argv)
-    video, avatar = sample_inputs(REPO / ".work" / "samples")
+    spec = SampleVideoSpec(width=args.sample_height * 16 // 9 // 2 * 2, height=args.sample_height)
+    video, avatar = sample_inputs(REPO / ".work" / "samples", spec)
     inputs = args.work_dir / "input"
     inputs.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(video, inputs / SAMPLE_VIDEO_NAME)
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     server = LocalComfyUI(args.work_dir, port=args.port, host=args.listen, cpu=not args.gpu).start()
     print(f"ComfyUI is running at {server.url} (log: {server.log_path})")
     print(f"Open it, then Workflow > Open > {REPO / 'workflows' / 'ugc_swap_fast.json'}. Ctrl-C stops it.")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         signal.pause()
     except KeyboardInterrupt:

@@ -28,8 +28,17 @@ def client(comfyui):
 
 
 @pytest.fixture(scope="module")
-def default_job(client, sample_video, avatar_png, tmp_path_factory):
-    return run_swap_job(client, SwapJob(sample_video, avatar_png), tmp_path_factory.mktemp("out"), timeout_s=900)
+def progress_messages():
+    return []
+
+
+@pytest.fixture(scope="module")
+def default_job(client, sample_video, avatar_png, tmp_path_factory, progress_messages):
+    def on_progress(node, value, maximum):
+        progress_messages.append((node, value, maximum))
+
+    return run_swap_job(client, SwapJob(sample_video, avatar_png), tmp_path_factory.mktemp("out"), timeout_s=900,
+                        on_progress=on_progress)
 
 
 def test_every_node_of_the_pack_is_registered_in_the_category(client):
@@ -47,6 +56,16 @@ def test_output_matches_the_source_in_length_rate_size_and_audio(default_job, sa
     assert (output["width"], output["height"]) == (source["width"], source["height"])
     assert output["duration_s"] == pytest.approx(source["duration_s"], abs=1 / source["fps"])
     assert audio_duration_s(default_job.output_path) == pytest.approx(audio_duration_s(sample_video), abs=0.05)
+
+
+def test_long_nodes_drive_the_progress_bar(default_job, progress_messages):
+    by_node = {}
+    for node, value, maximum in progress_messages:
+        by_node.setdefault(node, []).append((value, maximum))
+    face_replace, stitch = by_node.get("4", []), by_node.get("5", [])
+    assert face_replace and face_replace[-1] == (300, 300), "Face Replace reported no progress over its 300 frames"
+    assert stitch and stitch[-1] == (900, 900), "Stitch reported no progress over the 900 frames"
+    assert [v for v, _ in face_replace] == sorted(v for v, _ in face_replace)
 
 
 def test_summary_reports_segments_and_faces(default_job):
