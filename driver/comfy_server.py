@@ -50,6 +50,22 @@ def link_node_pack(base_dir: Path) -> Path:
     return link
 
 
+def wait_until_answering(url: str, timeout_s: float, process: subprocess.Popen,
+                         describe_failure=lambda: "") -> None:
+    """Poll ComfyUI at `url` until it answers; fail early if `process` (the server or its launcher) exits."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ComfyUnavailableError(f"ComfyUI exited with code {process.returncode}: {describe_failure()}")
+        try:
+            if requests.get(f"{url}/system_stats", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    raise ComfyUnavailableError(f"ComfyUI did not answer within {timeout_s:.0f} s: {describe_failure()}")
+
+
 @dataclass
 class LocalComfyUI:
     """A ComfyUI child process; use as a context manager, or call start() and stop()."""
@@ -88,18 +104,11 @@ class LocalComfyUI:
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise ComfyUnavailableError(f"ComfyUI exited with code {self._process.returncode}: {self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/system_stats", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise ComfyUnavailableError(f"ComfyUI did not answer within {timeout_s:.0f} s: {self.log_tail()}")
+        try:
+            wait_until_answering(self.url, timeout_s, self._process, self.log_tail)
+        except ComfyUnavailableError:
+            self.stop()
+            raise
 
     def log_tail(self, limit: int = 2000) -> str:
         try:

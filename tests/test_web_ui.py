@@ -4,11 +4,10 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
-from driver.comfy_server import free_port
+from driver.comfy_server import free_port, wait_until_answering
 from driver.web_ui import SAMPLE_AVATAR_NAME, SAMPLE_VIDEO_NAME
 from driver.workflow import WORKFLOW_DIR
 
@@ -20,14 +19,8 @@ def test_web_ui_serves_the_pack_and_the_workflows_sample_inputs(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 240
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read()[-2000:]
-            try:
-                if requests.get(url + "/system_stats", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_answering(url, 240, process, lambda: process.stdout.read()[-2000:])
         info = requests.get(url + "/object_info", timeout=30).json()
         assert {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapStitch"} <= set(info)
         ui = json.loads((WORKFLOW_DIR / "ugc_swap_fast.json").read_text())

@@ -58,7 +58,7 @@ def swap_segments(
             path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"
             stats = SegmentStats()
             report.segments.append(stats)
-            _swap_one(engine, avatar, source, swap_range, settings, stats, path, lambda d: progress(report.frames, total))
+            _swap_one(engine, avatar, source, swap_range, settings, stats, path, lambda: progress(report.frames, total))
             clips.append(SwappedClip(swap_range, path))
     except BaseException:
         for clip in clips:
@@ -73,4 +73,4 @@ def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: Fra
     with FrameWriter(path, source.width, source.height, source.fps, INTERMEDIATE_ENCODE) as writer:
         for frame in engine.swap_segment(avatar, frames, swap_range.length, source.fps, settings, stats):
             writer.write(frame)
-            on_frame(stats.frames)
+            on_frame()
