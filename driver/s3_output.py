@@ -1,0 +1,71 @@
+"""Publishing the finished video to S3 (or any S3-compatible endpoint) and handing back a URL for Make.com.
+
+Credentials come only from boto3's standard chain (environment, shared config, instance/task role): nothing here
+takes a key. Retries are botocore's own ("standard" mode), multipart upload kicks in for large files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ugc_swap.core.errors import UgcSwapError
+
+UrlMode = Literal["presigned", "public"]
+
+
+class UploadError(UgcSwapError):
+    code = "upload_failed"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    bucket: str
+    prefix: str = "ugc-swap/"
+    endpoint_url: str | None = None
+    region: str | None = None
+    url_mode: UrlMode = "presigned"
+    presign_expiry_s: int = 7 * 24 * 3600
+    public_base_url: str | None = None
+    multipart_threshold_bytes: int = 64 * 1024**2
+
+
+def output_key(settings: S3Settings, record_id: str, job_id: str) -> str:
+    """`<prefix><record_id>/<job_id>.mp4`; the record id is reduced to safe characters."""
+    safe_record = re.sub(r"[^A-Za-z0-9_-]", "_", record_id)[:100] or "record"
+    return f"{settings.prefix}{safe_record}/{job_id}.mp4"
+
+
+def s3_client(settings: S3Settings):
+    config = Config(
+        signature_version="s3v4",
+        retries={"mode": "standard", "max_attempts": 6},
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    return boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
+
+
+def upload_video(path: Path, key: str, settings: S3Settings, client=None) -> str:
+    """Upload `path` as video/mp4 under `key` and return the URL the customer's row gets."""
+    client = client or s3_client(settings)
+    transfer = TransferConfig(multipart_threshold=settings.multipart_threshold_bytes,
+                              multipart_chunksize=max(settings.multipart_threshold_bytes, 5 * 1024**2))
+    try:
+        client.upload_file(str(path), settings.bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=transfer)
+        if settings.url_mode == "public":
+            return f"{settings.public_base_url.rstrip('/')}/{key}"
+        return client.generate_presigned_url(
+            "get_object", Params={"Bucket": settings.bucket, "Key": key}, ExpiresIn=settings.presign_expiry_s
+        )
+    except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
+        # botocore messages name the bucket and operation, never the credentials.
+        raise UploadError(f"upload to s3://{settings.bucket}/{key} failed: {exc}") from None

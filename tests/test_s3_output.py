@@ -1,0 +1,101 @@
+"""S3 upload against a real S3 API (moto_server on loopback), reached through boto3's normal credential chain."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from driver.comfy_server import free_port
+from driver.config import ConfigError, load_config
+from driver.s3_output import S3Settings, UploadError, output_key, s3_client, upload_video
+from ugc_swap.core.video_probe import probe_video
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_moto(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_moto(url, server):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "moto_server exited"
+        try:
+            requests.get(url + "/moto-api/data.json", timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise AssertionError("moto_server did not start")
+
+
+@pytest.fixture
+def settings(s3_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    requests.post(s3_endpoint + "/moto-api/reset", timeout=5)
+    result = S3Settings(bucket="ugc-results", endpoint_url=s3_endpoint, region="us-east-1",
+                        multipart_threshold_bytes=5 * 1024**2)
+    s3_client(result).create_bucket(Bucket="ugc-results")
+    return result
+
+
+def test_video_is_uploaded_as_mp4_and_playable_through_the_presigned_url(settings, sample_video, tmp_path):
+    key = output_key(settings, "recABC/../x", "job42")
+    assert key == "ugc-swap/recABC____x/job42.mp4"
+    url = upload_video(sample_video, key, settings)
+    head = s3_client(settings).head_object(Bucket=settings.bucket, Key=key)
+    assert head["ContentType"] == "video/mp4"
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=604800" in url
+    downloaded = tmp_path / "downloaded.mp4"
+    downloaded.write_bytes(requests.get(url, timeout=30).content)
+    assert downloaded.read_bytes() == sample_video.read_bytes()
+    assert probe_video(downloaded).duration_s == pytest.approx(30.0)
+
+
+def test_large_files_go_up_in_parts(settings, tmp_path):
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(12 * 1024**2))
+    upload_video(big, "ugc-swap/big.mp4", settings)
+    etag = s3_client(settings).head_object(Bucket=settings.bucket, Key="ugc-swap/big.mp4")["ETag"]
+    assert etag.strip('"').endswith("-3"), f"expected a 3-part multipart ETag, got {etag}"
+
+
+def test_public_url_mode(settings, sample_video):
+    public = S3Settings(**{**settings.__dict__, "url_mode": "public", "public_base_url": "https://cdn.example.com/"})
+    assert upload_video(sample_video, "ugc-swap/r/j.mp4", public) == "https://cdn.example.com/ugc-swap/r/j.mp4"
+
+
+def test_missing_bucket_is_an_upload_error_without_credentials_in_it(settings, sample_video):
+    missing = S3Settings(**{**settings.__dict__, "bucket": "no-such-bucket"})
+    with pytest.raises(UploadError, match="no-such-bucket") as caught:
+        upload_video(sample_video, "k.mp4", missing)
+    assert "testing-secret" not in str(caught.value) and caught.value.code == "upload_failed"
+
+
+def test_config_names_every_missing_or_invalid_variable():
+    with pytest.raises(ConfigError) as caught:
+        load_config({"UGC_SWAP_S3_URL_MODE": "public", "UGC_SWAP_JOB_TIMEOUT_S": "soon",
+                     "UGC_SWAP_WEBHOOK_ATTEMPTS": "0"})
+    message = caught.value.message
+    for name in ("UGC_SWAP_S3_BUCKET is missing", "UGC_SWAP_S3_PUBLIC_BASE_URL is missing",
+                 "UGC_SWAP_JOB_TIMEOUT_S must be a number", "UGC_SWAP_WEBHOOK_ATTEMPTS must be at least 1"):
+        assert name in message
+
+
+def test_config_reads_secrets_only_from_the_environment():
+    config = load_config({"UGC_SWAP_S3_BUCKET": "b", "UGC_SWAP_WEBHOOK_SECRET": "s3cr3t", "UGC_SWAP_JOB_TIMEOUT_S": "60"})
+    assert config.webhook.secret == "s3cr3t" and config.job_timeout_s == 60.0 and config.s3.url_mode == "presigned"
+    assert "s3cr3t" not in repr(config.s3)
