@@ -1,6 +1,7 @@
 """S3 upload against a real S3 API (moto_server on loopback), reached through boto3's normal credential chain."""
 
 import os
+from dataclasses import replace
 import subprocess
 import sys
 import time
@@ -74,12 +75,12 @@ def test_large_files_go_up_in_parts(settings, tmp_path):
 
 
 def test_public_url_mode(settings, sample_video):
-    public = S3Settings(**{**settings.__dict__, "url_mode": "public", "public_base_url": "https://cdn.example.com/"})
+    public = replace(settings, url_mode="public", public_base_url="https://cdn.example.com/")
     assert upload_video(sample_video, "ugc-swap/r/j.mp4", public) == "https://cdn.example.com/ugc-swap/r/j.mp4"
 
 
 def test_missing_bucket_is_an_upload_error_without_credentials_in_it(settings, sample_video):
-    missing = S3Settings(**{**settings.__dict__, "bucket": "no-such-bucket"})
+    missing = replace(settings, bucket="no-such-bucket")
     with pytest.raises(UploadError, match="no-such-bucket") as caught:
         upload_video(sample_video, "k.mp4", missing)
     assert "testing-secret" not in str(caught.value) and caught.value.code == "upload_failed"
