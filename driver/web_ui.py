@@ -18,6 +18,10 @@ SAMPLE_VIDEO_NAME = "sample_video.mp4"
 SAMPLE_AVATAR_NAME = "sample_avatar.png"
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/comfyui")
     parser.add_argument("--port", type=int, default=8188)
@@ -32,11 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     inputs.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(video, inputs / SAMPLE_VIDEO_NAME)
     shutil.copyfile(avatar, inputs / SAMPLE_AVATAR_NAME)
-    server = LocalComfyUI(args.work_dir, port=args.port, host=args.listen, cpu=not args.gpu).start()
-    print(f"ComfyUI is running at {server.url} (log: {server.log_path})")
-    print(f"Open it, then Workflow > Open > {REPO / 'workflows' / 'ugc_swap_fast.json'}. Ctrl-C stops it.")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    server = LocalComfyUI(args.work_dir, port=args.port, host=args.listen, cpu=not args.gpu)
+    # Installed before ComfyUI starts: a SIGTERM that arrives while it boots must still stop it, since the
+    # child runs in its own session and would otherwise outlive this launcher.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        server.start()
+        print(f"ComfyUI is running at {server.url} (log: {server.log_path})")
+        print(f"Open it, then Workflow > Open > {REPO / 'workflows' / 'ugc_swap_fast.json'}. Ctrl-C stops it.")
         signal.pause()
     except KeyboardInterrupt:
         pass
