@@ -51,19 +51,19 @@ def link_node_pack(base_dir: Path) -> Path:
 
 
 def wait_until_answering(url: str, timeout_s: float, process: subprocess.Popen,
-                         describe_failure=lambda: "") -> None:
-    """Poll ComfyUI at `url` until it answers; fail early if `process` (the server or its launcher) exits."""
+                         describe_failure=lambda: "", probe_path: str = "/system_stats", name: str = "ComfyUI") -> None:
+    """Poll `url` + `probe_path` until it answers; fail early if `process` (the server or its launcher) exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ComfyUnavailableError(f"ComfyUI exited with code {process.returncode}: {describe_failure()}")
+            raise ComfyUnavailableError(f"{name} exited with code {process.returncode}: {describe_failure()}")
         try:
-            if requests.get(f"{url}/system_stats", timeout=2).ok:
+            if requests.get(f"{url}{probe_path}", timeout=2).ok:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.25)
-    raise ComfyUnavailableError(f"ComfyUI did not answer within {timeout_s:.0f} s: {describe_failure()}")
+    raise ComfyUnavailableError(f"{name} did not answer within {timeout_s:.0f} s: {describe_failure()}")
 
 
 @dataclass

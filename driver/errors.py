@@ -28,7 +28,49 @@ class JobTimeoutError(UgcSwapError):
 
 
 class InputDownloadError(UgcSwapError):
+    """Fetching an input failed; the subclasses say how, so Make.com can tell a dead link from a bad file."""
+
     code = "input_download_failed"
+
+
+class InputUnreachableError(InputDownloadError):
+    code = "input_unreachable"
+
+
+class InputTimeoutError(InputDownloadError):
+    code = "input_timeout"
+
+
+class InputNotFoundError(InputDownloadError):
+    code = "input_not_found"
+
+
+class InputForbiddenError(InputDownloadError):
+    code = "input_forbidden"
+
+
+class InputRedirectError(InputDownloadError):
+    code = "input_redirect_loop"
+
+
+class BlockedAddressError(InputDownloadError):
+    code = "input_blocked_address"
+
+
+class InputTooLargeError(InputDownloadError):
+    code = "input_too_large"
+
+
+class InputWrongTypeError(InputDownloadError):
+    code = "input_wrong_type"
+
+
+class InputTooLongError(InputDownloadError):
+    code = "input_too_long"
+
+
+class InputResolutionError(InputDownloadError):
+    code = "input_resolution_too_high"
 
 
 _CODE_PREFIX = re.compile(r"^\[(?P<code>[a-z_]+)\] (?P<message>.*)$", re.DOTALL)

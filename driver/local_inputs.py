@@ -1,4 +1,4 @@
-"""Inputs for the CLI: a local path, an http(s) URL, or the shipped sample media when none is given."""
+"""Inputs for the CLI: a local path, an http(s) or s3 URL, or the shipped sample media when none is given."""
 
 from __future__ import annotations
 
@@ -6,45 +6,28 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import cv2
-import requests
 
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 
-from .errors import InputDownloadError
+from .content_sniff import Role
+from .errors import InputNotFoundError
+from .input_fetch import InputLimits, check_input_file, fetch_input
+from .url_safety import AddressPolicy
 
-MAX_DOWNLOAD_BYTES = 2 * 1024**3
+# The CLI's user is the machine's owner: local addresses are fine, the size and format checks still apply.
+_CLI_POLICY = AddressPolicy(frozenset({"*"}))
 
 
-def resolve_input(value: str, destination: Path, timeout_s: float = 120.0) -> Path:
-    """A local file for `value`: the path itself, or the URL downloaded to `destination`."""
-    if urlparse(value).scheme in ("http", "https"):
-        return _download(value, destination, timeout_s)
+def resolve_input(value: str, destination: Path, role: Role, limits: InputLimits = InputLimits()) -> Path:
+    """A local file for `value`: the path itself, or the http(s)/s3 URL downloaded to `destination`; checked as `role`."""
+    what = "--video" if role == "video" else "--avatar"
+    if urlparse(value).scheme in ("http", "https", "s3"):
+        return fetch_input(value, destination, role, what, limits, _CLI_POLICY)
     path = Path(value).expanduser()
     if not path.is_file():
-        raise InputDownloadError(f"input file not found: {path}")
+        raise InputNotFoundError(f"{what}: file not found: {path}")
+    check_input_file(path, role, what, limits)
     return path
-
-
-def _download(url: str, destination: Path, timeout_s: float) -> Path:
-    temp = destination.with_name(f".{destination.name}.partial")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with requests.get(url, stream=True, timeout=(10, timeout_s)) as response:
-            if not response.ok:
-                raise InputDownloadError(f"download of {urlparse(url).netloc} failed with HTTP {response.status_code}")
-            size = 0
-            with open(temp, "wb") as handle:
-                for chunk in response.iter_content(1 << 20):
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD_BYTES:
-                        raise InputDownloadError(f"download exceeds {MAX_DOWNLOAD_BYTES // 1024**2} MB")
-                    handle.write(chunk)
-        temp.replace(destination)
-    except requests.RequestException as exc:
-        raise InputDownloadError(f"download of {urlparse(url).netloc} failed: {type(exc).__name__}") from None
-    finally:
-        temp.unlink(missing_ok=True)
-    return destination
 
 
 def sample_inputs(folder: Path, spec: SampleVideoSpec = SampleVideoSpec()) -> tuple[Path, Path]:

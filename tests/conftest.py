@@ -54,3 +54,12 @@ def comfyui(tmp_path_factory):
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """One moto_server per session; tests that need a clean slate POST /moto-api/reset."""
+    from .moto_s3 import moto_server
+
+    with moto_server() as url:
+        yield url

@@ -1,51 +1,20 @@
 """S3 upload against a real S3 API (moto_server on loopback), reached through boto3's normal credential chain."""
 
-import os
 from dataclasses import replace
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
 
-from driver.comfy_server import free_port
 from driver.config import ConfigError, load_config
 from driver.s3_output import S3Settings, UploadError, output_key, s3_client, upload_video
 from ugc_swap.core.video_probe import probe_video
 
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_moto(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def _wait_moto(url, server):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "moto_server exited"
-        try:
-            requests.get(url + "/moto-api/data.json", timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise AssertionError("moto_server did not start")
+from .moto_s3 import aws_test_credentials
 
 
 @pytest.fixture
 def settings(s3_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws_test_credentials(monkeypatch)
     requests.post(s3_endpoint + "/moto-api/reset", timeout=5)
     result = S3Settings(bucket="ugc-results", endpoint_url=s3_endpoint, region="us-east-1",
                         multipart_threshold_bytes=5 * 1024**2)
