@@ -1,18 +1,26 @@
 """Driver configuration, read only from environment variables and validated at start in one go.
 
-Every variable is listed in the README. Secrets (webhook secret, Airtable key) are read here and nowhere else;
-AWS credentials are left to boto3's standard chain and never read by this code.
+Every variable is listed in the README. Secrets (webhook secret, Airtable key, Pods API key) are read here and
+nowhere else, and kept out of every repr; AWS credentials are left to boto3's standard chain and never read here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 from ugc_swap.core.errors import UgcSwapError
 
+from .airtable_rows import AirtableSettings, airtable_settings_from_env
+from .input_fetch import InputLimits
 from .s3_output import S3Settings
+from .url_safety import AddressPolicy
 from .webhook import WebhookSettings
+
+Number = TypeVar("Number", int, float)
 
 
 class ConfigError(UgcSwapError):
@@ -21,52 +29,104 @@ class ConfigError(UgcSwapError):
 
 @dataclass(frozen=True)
 class DriverConfig:
-    s3: S3Settings
+    s3: S3Settings | None
     webhook: WebhookSettings
     job_timeout_s: float
+    limits: InputLimits = InputLimits()
+    address_policy: AddressPolicy = AddressPolicy()
+    airtable: AirtableSettings | None = None
+    work_dir: Path = Path(tempfile.gettempdir()) / "ugc-swap"
+    comfyui_url: str | None = None
+    comfyui_cpu: bool | None = None  # None: CPU unless torch sees a GPU
+    api_key: str | None = field(default=None, repr=False)
 
 
-def load_config(environ: Mapping[str, str]) -> DriverConfig:
-    """Build the config from `environ`; raise one ConfigError naming every missing or invalid variable."""
-    problems: list[str] = []
+class _Reader:
+    """Reads typed values and collects every problem, so one error can name them all."""
 
-    def number(name: str, default: float, minimum: float, cast=float):
-        raw = environ.get(name)
-        if raw in (None, ""):
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.environ.get(name, "").strip()
+        return value or default
+
+    def number(self, name: str, default: Number, minimum: Number, cast: Callable[[str], Number]) -> Number:
+        raw = self.text(name)
+        if raw is None:
             return default
         try:
             value = cast(raw)
         except ValueError:
-            problems.append(f"{name} must be a number, got {raw!r}")
+            self.problems.append(f"{name} must be a number, got {raw!r}")
             return default
         if value < minimum:
-            problems.append(f"{name} must be at least {minimum}, got {raw!r}")
+            self.problems.append(f"{name} must be at least {minimum}, got {raw!r}")
         return value
 
-    bucket = environ.get("UGC_SWAP_S3_BUCKET", "")
-    if not bucket:
-        problems.append("UGC_SWAP_S3_BUCKET is missing (the bucket results are uploaded to)")
-    url_mode = environ.get("UGC_SWAP_S3_URL_MODE", "presigned")
-    if url_mode not in ("presigned", "public"):
-        problems.append(f"UGC_SWAP_S3_URL_MODE must be 'presigned' or 'public', got {url_mode!r}")
-    public_base = environ.get("UGC_SWAP_S3_PUBLIC_BASE_URL") or None
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value not in options:
+            self.problems.append(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+
+def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverConfig:
+    """Build the config from `environ`; raise one ConfigError naming every missing or invalid variable."""
+    read = _Reader(environ)
+    s3 = _s3_settings(read, require_s3)
+    webhook = WebhookSettings(
+        secret=read.text("UGC_SWAP_WEBHOOK_SECRET"),
+        attempts=read.number("UGC_SWAP_WEBHOOK_ATTEMPTS", 5, 1, int),
+        timeout_s=read.number("UGC_SWAP_WEBHOOK_TIMEOUT_S", 10.0, 0.1, float),
+    )
+    limits = InputLimits(
+        max_video_bytes=read.number("UGC_SWAP_MAX_VIDEO_MB", 500, 1, int) * 1024**2,
+        max_image_bytes=read.number("UGC_SWAP_MAX_IMAGE_MB", 25, 1, int) * 1024**2,
+        max_video_seconds=read.number("UGC_SWAP_MAX_VIDEO_SECONDS", 180.0, 1.0, float),
+        max_video_long_side=read.number("UGC_SWAP_MAX_VIDEO_LONG_SIDE", 3840, 64, int),
+        max_video_short_side=read.number("UGC_SWAP_MAX_VIDEO_SHORT_SIDE", 2160, 64, int),
+        download_timeout_s=read.number("UGC_SWAP_DOWNLOAD_TIMEOUT_S", 300.0, 1.0, float),
+    )
+    comfyui_url = read.text("UGC_SWAP_COMFYUI_URL")
+    if comfyui_url and not comfyui_url.startswith(("http://", "https://")):
+        read.problems.append(f"UGC_SWAP_COMFYUI_URL must be an http(s) URL, got {comfyui_url!r}")
+    device = read.choice("UGC_SWAP_COMFYUI_DEVICE", "auto", ("auto", "cpu", "gpu"))
+    airtable = airtable_settings_from_env(environ, read.problems)
+    config = DriverConfig(
+        s3=s3,
+        webhook=webhook,
+        job_timeout_s=read.number("UGC_SWAP_JOB_TIMEOUT_S", 1800.0, 10.0, float),
+        limits=limits,
+        address_policy=AddressPolicy.from_setting(read.text("UGC_SWAP_ALLOWED_PRIVATE_HOSTS")),
+        airtable=airtable,
+        work_dir=Path(read.text("UGC_SWAP_WORK_DIR", str(DriverConfig.work_dir))).expanduser(),
+        comfyui_url=comfyui_url,
+        comfyui_cpu={"auto": None, "cpu": True, "gpu": False}.get(device),
+        api_key=read.text("UGC_SWAP_API_KEY"),
+    )
+    if read.problems:
+        raise ConfigError("invalid configuration: " + "; ".join(read.problems))
+    return config
+
+
+def _s3_settings(read: _Reader, required: bool) -> S3Settings | None:
+    bucket = read.text("UGC_SWAP_S3_BUCKET")
+    if not bucket and required:
+        read.problems.append("UGC_SWAP_S3_BUCKET is missing (the bucket results are uploaded to)")
+    url_mode = read.choice("UGC_SWAP_S3_URL_MODE", "presigned", ("presigned", "public"))
+    public_base = read.text("UGC_SWAP_S3_PUBLIC_BASE_URL")
     if url_mode == "public" and not public_base:
-        problems.append("UGC_SWAP_S3_PUBLIC_BASE_URL is missing (needed when UGC_SWAP_S3_URL_MODE=public)")
-    s3 = S3Settings(
+        read.problems.append("UGC_SWAP_S3_PUBLIC_BASE_URL is missing (needed when UGC_SWAP_S3_URL_MODE=public)")
+    if not bucket:
+        return None
+    return S3Settings(
         bucket=bucket,
-        prefix=environ.get("UGC_SWAP_S3_PREFIX", "ugc-swap/"),
-        endpoint_url=environ.get("UGC_SWAP_S3_ENDPOINT_URL") or None,
-        region=environ.get("UGC_SWAP_S3_REGION") or environ.get("AWS_REGION") or None,
+        prefix=read.text("UGC_SWAP_S3_PREFIX", "ugc-swap/"),
+        endpoint_url=read.text("UGC_SWAP_S3_ENDPOINT_URL"),
+        region=read.text("UGC_SWAP_S3_REGION") or read.text("AWS_REGION"),
         url_mode=url_mode,  # type: ignore[arg-type]
-        presign_expiry_s=number("UGC_SWAP_S3_PRESIGN_EXPIRY_S", 7 * 24 * 3600, 60, int),
+        presign_expiry_s=read.number("UGC_SWAP_S3_PRESIGN_EXPIRY_S", 7 * 24 * 3600, 60, int),
         public_base_url=public_base,
     )
-    webhook = WebhookSettings(
-        secret=environ.get("UGC_SWAP_WEBHOOK_SECRET") or None,
-        attempts=number("UGC_SWAP_WEBHOOK_ATTEMPTS", 5, 1, int),
-        timeout_s=number("UGC_SWAP_WEBHOOK_TIMEOUT_S", 10.0, 0.1),
-    )
-    job_timeout_s = number("UGC_SWAP_JOB_TIMEOUT_S", 1800.0, 10.0)
-    if problems:
-        raise ConfigError("invalid configuration: " + "; ".join(problems))
-    return DriverConfig(s3, webhook, job_timeout_s)

@@ -1,0 +1,59 @@
+"""The two result shapes a job ends in, identical in the Runpod/Pods response, the webhook body and the CLI.
+
+Make.com maps these fields straight into the Airtable row, so the names are part of the contract (README).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ugc_swap.core.errors import UgcSwapError
+
+COMPLETE = "Complete"
+FAILED = "Failed"
+
+
+class InternalError(UgcSwapError):
+    code = "internal_error"
+
+
+def complete_result(
+    record_id: str,
+    job_id: str,
+    output_video_url: str,
+    prompt_id: str,
+    summary: dict[str, Any],
+    timings_s: dict[str, float],
+) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "status": COMPLETE,
+        "output_video_url": output_video_url,
+        "duration_s": summary["duration_s"],
+        "segments_swapped": summary["segments_swapped"],
+        "frames_with_face": summary["frames_with_face"],
+        "frames_swapped": summary["frames_swapped"],
+        "engine": summary["engine"],
+        "warnings": summary["warnings"],
+        "timings_s": timings_s,
+        "prompt_id": prompt_id,
+        "job_id": job_id,
+    }
+
+
+def failed_result(record_id: str | None, job_id: str, error: UgcSwapError, timings_s: dict[str, float]) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "status": FAILED,
+        "error_code": error.code,
+        "error_message": error.message,
+        "timings_s": timings_s,
+        "job_id": job_id,
+    }
+
+
+def as_known_error(exc: BaseException) -> UgcSwapError:
+    """Our own errors pass through; anything else is reported by type only, as its text may quote a secret."""
+    if isinstance(exc, UgcSwapError):
+        return exc
+    return InternalError(f"unexpected {type(exc).__name__} in the worker (details in the worker log)")

@@ -1,0 +1,157 @@
+"""One job request in, one result out: the orchestration every mode shares (Runpod handler, Pods server, watch).
+
+Order matters for the guarantees in the README: the Airtable row says Processing before any work; inputs are
+fetched and checked before ComfyUI sees them; nothing is uploaded unless the whole swap succeeded; the row, the
+webhook and the returned result always agree; and the job's files are removed whatever happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ugc_swap.core.errors import UgcSwapError
+
+from .airtable_rows import AirtableRows
+from .comfy_service import ComfyService
+from .config import DriverConfig
+from .input_fetch import fetch_input
+from .job_request import JobRequest, parse_job_request
+from .job_result import FAILED, as_known_error, complete_result, failed_result
+from .progress_text import ProgressReporter
+from .s3_output import output_key, s3_client, upload_video
+from .swap_job import SwapJob, run_swap_job
+from .url_safety import check_url_destination
+from .webhook import send_webhook
+
+log = logging.getLogger(__name__)
+
+ProgressSink = Callable[[str], None]
+
+
+@dataclass
+class SwapWorker:
+    config: DriverConfig
+    comfy: ComfyService
+    airtable: AirtableRows | None = None
+    _s3: Any = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_config(cls, config: DriverConfig) -> SwapWorker:
+        comfy = ComfyService(base_dir=config.work_dir / "comfyui", external_url=config.comfyui_url,
+                             cpu=config.comfyui_cpu)
+        return cls(config, comfy, AirtableRows(config.airtable) if config.airtable else None)
+
+    def start(self) -> SwapWorker:
+        """Start ComfyUI now rather than on the first job, so a broken install fails the worker at boot."""
+        self.comfy.start()
+        return self
+
+    def handle(self, event: Any, progress: ProgressSink | None = None) -> dict[str, Any]:
+        """Run one request (Make.com's `{"input": {...}}` or the bare input); always returns a result dict."""
+        job_id = uuid.uuid4().hex[:16]
+        started, wall_started = time.monotonic(), time.time()
+        timings: dict[str, float] = {}
+        record_id, webhook_url = _best_effort_ids(event)
+        work_dir = self.config.work_dir / "jobs" / job_id
+        try:
+            request = parse_job_request(event)
+            self._airtable("mark_processing", request.record_id)
+            result = self._run(request, job_id, work_dir, timings, ProgressReporter(progress))
+        except Exception as exc:  # every failure, expected or not, must end as a Failed result
+            error = as_known_error(exc)
+            if error is not exc:
+                log.exception("job %s failed unexpectedly", job_id)
+            else:
+                log.warning("job %s failed: %s", job_id, error)
+            timings["total"] = round(time.monotonic() - started, 3)
+            result = failed_result(record_id, job_id, error, timings)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            self.comfy.remove_job_files(job_id, wall_started)
+        return self._report(result, webhook_url)
+
+    def _run(self, request: JobRequest, job_id: str, work_dir: Path, timings: dict[str, float],
+             progress: ProgressReporter) -> dict[str, Any]:
+        started = time.monotonic()
+        progress.stage("downloading inputs")
+        video = fetch_input(request.source_video_url, work_dir / "source_video", "video", "source_video_url",
+                            self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
+        avatar = fetch_input(request.avatar_image_url, work_dir / "avatar_image", "image", "avatar_image_url",
+                             self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
+        timings["download_inputs"] = round(time.monotonic() - started, 3)
+        progress.stage("swapping faces")
+        job = SwapJob(video, avatar, request.segments, request.engine, job_id)
+        outcome = run_swap_job(self.comfy.client(), job, work_dir, self.config.job_timeout_s, progress.comfy_progress)
+        timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
+        progress.stage("uploading the result")
+        upload_started = time.monotonic()
+        settings = self.config.s3
+        if settings is None:
+            raise UgcSwapError("no S3 bucket configured (UGC_SWAP_S3_BUCKET); the result has nowhere to go")
+        url = upload_video(outcome.output_path, output_key(settings, request.record_id, job_id), settings, self._s3_client())
+        timings["upload"] = round(time.monotonic() - upload_started, 3)
+        timings["total"] = round(time.monotonic() - started, 3)
+        progress.stage("done")
+        return complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
+
+    def _s3_client(self):
+        if self._s3 is None and self.config.s3 is not None:
+            self._s3 = s3_client(self.config.s3)
+        return self._s3
+
+    def _s3_client_if_s3(self, request: JobRequest):
+        uses_s3 = any(u.startswith("s3://") for u in (request.source_video_url, request.avatar_image_url))
+        return self._s3_client() if uses_s3 else None
+
+    def _report(self, result: dict[str, Any], webhook_url: str | None) -> dict[str, Any]:
+        """Airtable row and webhook get the same story as the caller; their own failures are reported, not raised."""
+        record_id = result.get("record_id")
+        if record_id:
+            if result["status"] == FAILED:
+                note = self._airtable("mark_failed", record_id, f"[{result['error_code']}] {result['error_message']}")
+            else:
+                note = self._airtable("mark_complete", record_id, result["output_video_url"])
+            if note:
+                result["airtable_error"] = note
+        if webhook_url:
+            result["webhook"] = self._send_webhook(webhook_url, result)
+        return result
+
+    def _send_webhook(self, url: str, result: dict[str, Any]) -> dict[str, Any]:
+        try:  # the webhook is as much an SSRF vector as the inputs: same address rules
+            check_url_destination(url, self.config.address_policy, "webhook_url")
+        except UgcSwapError as error:
+            log.error("webhook not sent: %s", error)
+            return {"delivered": False, "status_code": None, "error": str(error)}
+        body = {k: v for k, v in result.items() if k != "airtable_error"}
+        delivery = send_webhook(url, body, f"{result['job_id']}-{result['status'].lower()}", self.config.webhook)
+        return {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error}
+
+    def _airtable(self, method: str, record_id: str, *args: str) -> str | None:
+        if self.airtable is None:
+            return None
+        try:
+            getattr(self.airtable, method)(record_id, *args)
+        except UgcSwapError as error:
+            log.error("Airtable %s for %s failed: %s", method, record_id, error)
+            return str(error)
+        return None
+
+
+def _best_effort_ids(event: Any) -> tuple[str | None, str | None]:
+    """record_id and webhook_url from a request that may be invalid, so even a bad request is reported back."""
+    body = event.get("input", event) if isinstance(event, dict) else None
+    if not isinstance(body, dict):
+        return None, None
+    record_id = body.get("record_id") if isinstance(body.get("record_id"), str) else None
+    webhook = body.get("webhook_url")
+    if not (isinstance(webhook, str) and webhook.startswith(("http://", "https://"))):
+        webhook = None
+    return (record_id.strip() or None) if record_id else None, webhook

@@ -1,0 +1,41 @@
+"""Runpod serverless entry point: `handler(job)` runs one Make.com job through the shared driver.
+
+The worker (config check, ComfyUI start) is built once per container, before the first job is taken, so a broken
+deployment fails at boot with a message naming what is wrong instead of failing every job. Run locally with
+`python runpod_handler.py --rp_serve_api` (see README, "Runpod serverless").
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent / "custom_nodes")]
+
+import runpod  # noqa: E402 (the path above must be set first)
+
+from driver.config import load_config  # noqa: E402
+from driver.job_result import FAILED  # noqa: E402
+from driver.swap_worker import SwapWorker  # noqa: E402
+
+
+@functools.cache
+def worker() -> SwapWorker:
+    return SwapWorker.from_config(load_config(os.environ)).start()
+
+
+def handler(job: dict) -> dict:
+    result = worker().handle(job.get("input"), progress=lambda text: runpod.serverless.progress_update(job, text))
+    if result["status"] == FAILED:
+        # Runpod marks a job FAILED when the returned dict has "error"; the rest stays in the job's output.
+        return {**result, "error": f"[{result['error_code']}] {result['error_message']}"}
+    return result
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker()
+    runpod.serverless.start({"handler": handler})

@@ -1,0 +1,69 @@
+"""One set of assertions for a finished job, whichever mode ran it: the result, S3, the webhook and Airtable agree."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+import requests
+
+from ugc_swap.core.video_probe import probe_video
+
+from .worker_stack import BUCKET, SECRETS, WorkerStack
+
+# Strings that must never appear in a result, a webhook body or the worker's log.
+_INPUT_SECRETS = ("presigned-sig", "secret-path")
+
+
+def _webhook_for(stack: WorkerStack, record_id: str) -> dict:
+    bodies = [b for b in stack.webhook_bodies() if b.get("record_id") == record_id]
+    assert len(bodies) == 1, f"expected one webhook for {record_id}, got {bodies}"
+    return bodies[0]
+
+
+def _assert_nothing_left_and_nothing_leaked(stack: WorkerStack, result: dict) -> None:
+    assert stack.comfyui_job_files() == [], "job files left in ComfyUI's folders"
+    assert list((stack.work_dir / "jobs").glob("*")) == [], "job work folder not removed"
+    text = json.dumps(result)
+    log_path = stack.work_dir / "worker.log"
+    log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    for secret in (*SECRETS, *_INPUT_SECRETS):
+        assert secret not in text, f"{secret!r} leaked into the result"
+        assert secret not in log, f"{secret!r} leaked into the worker log"
+
+
+def assert_complete_everywhere(stack: WorkerStack, request: dict, output: dict, expected_segments: int,
+                               duration_s: float) -> None:
+    record_id = request["input"]["record_id"]
+    assert output["status"] == "Complete" and output["record_id"] == record_id, output
+    assert output["engine"] == "fast" and len(output["segments_swapped"]) == expected_segments
+    assert abs(output["duration_s"] - duration_s) < 0.1 and output["prompt_id"]
+    assert {"download_inputs", "comfyui", "upload", "total"} <= set(output["timings_s"])
+    assert output["webhook"]["delivered"] is True and "airtable_error" not in output
+
+    key = urlparse(output["output_video_url"]).path.removeprefix(f"/{BUCKET}/")
+    assert key.startswith(f"ugc-swap/{record_id}/")
+    assert stack.s3().head_object(Bucket=BUCKET, Key=key)["ContentType"] == "video/mp4"
+    downloaded = stack.work_dir / "downloads" / f"{record_id}.mp4"
+    downloaded.parent.mkdir(exist_ok=True)
+    downloaded.write_bytes(requests.get(output["output_video_url"], timeout=30).content)
+    info = probe_video(downloaded)
+    assert abs(info.duration_s - duration_s) < 0.1 and info.has_audio
+
+    webhook = _webhook_for(stack, record_id)
+    assert webhook == {k: v for k, v in output.items() if k != "webhook"}
+    row = stack.airtable.fields_of(record_id)
+    assert row["Status"] == "Complete" and row["Output_Video_URL"] == output["output_video_url"]
+    assert not row.get("Error_Message")
+    _assert_nothing_left_and_nothing_leaked(stack, output)
+
+
+def assert_failed_everywhere(stack: WorkerStack, request: dict, code: str, result: dict | None = None) -> None:
+    record_id = request["input"]["record_id"]
+    webhook = _webhook_for(stack, record_id)
+    assert webhook["status"] == "Failed" and webhook["error_code"] == code and webhook["error_message"]
+    row = stack.airtable.fields_of(record_id)
+    assert row["Status"] == "Failed" and row["Error_Message"].startswith(f"[{code}]"), row
+    listed = stack.s3().list_objects_v2(Bucket=BUCKET, Prefix=f"ugc-swap/{record_id}/")
+    assert listed.get("KeyCount", 0) == 0, "a failed job uploaded something"
+    _assert_nothing_left_and_nothing_leaked(stack, result or webhook)

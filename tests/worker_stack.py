@@ -1,0 +1,142 @@
+"""Everything a deployed worker talks to, on loopback: input host, S3 (moto), Make.com webhook, Airtable.
+
+The worker-mode tests (Runpod local API, Pods server, watch) start the real worker process against this stack with
+the same environment variables a Runpod template sets, then assert on what each service received.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from driver.comfy_server import free_port, wait_until_answering
+from driver.s3_output import S3Settings, s3_client
+from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+
+from .airtable_standin import AirtableStandIn
+from .file_server import FileServer, Route
+from .http_receiver import ScriptedReceiver
+from .moto_s3 import TEST_KEY_ID, TEST_SECRET
+
+REPO = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET = "whsec-test-0123456789"
+AIRTABLE_KEY = "patTESTKEY.0123456789abcdef"
+PODS_API_KEY = "pods-test-key-0123456789"
+SECRETS = (WEBHOOK_SECRET, AIRTABLE_KEY, PODS_API_KEY, TEST_SECRET)
+BUCKET = "ugc-results"
+BASE_ID = "appTESTBASE00001"
+TABLE = "Customers"
+
+
+@dataclass
+class WorkerStack:
+    s3_endpoint: str
+    work_dir: Path
+    files: FileServer = field(default_factory=FileServer)
+    webhook: ScriptedReceiver = field(default_factory=ScriptedReceiver)
+    airtable: AirtableStandIn = field(default_factory=lambda: AirtableStandIn(AIRTABLE_KEY, BASE_ID, TABLE))
+
+    def __enter__(self) -> WorkerStack:
+        self._stack = ExitStack()
+        for service in (self.files, self.webhook, self.airtable):
+            self._stack.enter_context(service)
+        requests.post(self.s3_endpoint + "/moto-api/reset", timeout=5)
+        self.s3().create_bucket(Bucket=BUCKET)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def s3(self):
+        return s3_client(S3Settings(bucket=BUCKET, endpoint_url=self.s3_endpoint, region="us-east-1"))
+
+    def environment(self, **overrides: str) -> dict[str, str]:
+        """What a Runpod template would set: config only through the environment, AWS keys via boto3's chain."""
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": TEST_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": TEST_SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "UGC_SWAP_S3_BUCKET": BUCKET,
+            "UGC_SWAP_S3_ENDPOINT_URL": self.s3_endpoint,
+            "UGC_SWAP_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "UGC_SWAP_WEBHOOK_ATTEMPTS": "3",
+            "UGC_SWAP_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+            "UGC_SWAP_AIRTABLE_API_KEY": AIRTABLE_KEY,
+            "UGC_SWAP_AIRTABLE_BASE_ID": BASE_ID,
+            "UGC_SWAP_AIRTABLE_TABLE": TABLE,
+            "UGC_SWAP_AIRTABLE_ENDPOINT_URL": self.airtable.url,
+            "UGC_SWAP_WORK_DIR": str(self.work_dir),
+            "UGC_SWAP_COMFYUI_DEVICE": "cpu",
+            "UGC_SWAP_API_KEY": PODS_API_KEY,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(overrides)
+        return env
+
+    def make_request(self, video: Path, avatar: Path, name: str, **extra: str) -> dict:
+        """A Make.com-shaped request with inputs served over HTTP and its row waiting in Airtable as Pending."""
+        video_url = self.files.serve_file(f"/{name}/video.mp4", video, "video/mp4") + "?X-Amz-Signature=presigned-sig"
+        avatar_url = self.files.serve_file(f"/{name}/avatar.png", avatar, "image/png")
+        record_id = self.airtable.seed({"Status": "Pending", "Source_Video_URL": video_url,
+                                        "Avatar_Image_URL": avatar_url})
+        body = {
+            "record_id": record_id,
+            "source_video_url": video_url,
+            "avatar_image_url": avatar_url,
+            "webhook_url": self.webhook.url + "/hook/secret-path",
+            "unknown_field_from_make": "ignored",
+        }
+        body.update(extra)
+        return {"input": body}
+
+    def serve_text_as(self, path: str, text: bytes) -> str:
+        self.files.routes[path] = Route(body=text, headers={"Content-Type": "image/png"})
+        return self.files.url(path)
+
+    def webhook_bodies(self) -> list[dict]:
+        """Every webhook received, each checked against its HMAC signature."""
+        bodies = []
+        for request in self.webhook.requests:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            assert verify_signature(WEBHOOK_SECRET, headers[TIMESTAMP_HEADER.lower()], request.body,
+                                    headers[SIGNATURE_HEADER.lower()]), "webhook signature does not verify"
+            bodies.append(json.loads(request.body))
+        return bodies
+
+    def comfyui_job_files(self) -> list[Path]:
+        base = self.work_dir / "comfyui"
+        return [p for folder in ("input", "output", "temp") for p in (base / folder).rglob("*") if p.is_file()]
+
+
+def start_worker_process(args: list[str], env: dict[str, str], port: int, log_path: Path,
+                         probe_path: str, timeout_s: float = 240.0) -> subprocess.Popen:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}", timeout_s, process,
+                             lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path,
+                             name="worker")
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
