@@ -1,5 +1,6 @@
 """S3 upload against a real S3 API (moto_server on loopback), reached through boto3's normal credential chain."""
 
+import os
 from dataclasses import replace
 
 import pytest
