@@ -18,7 +18,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 import runpod  # noqa: E402 (the path above must be set first)
 
 from driver.config import load_config  # noqa: E402
-from driver.job_result import FAILED  # noqa: E402
+from driver.job_result import for_runpod_api  # noqa: E402
 from driver.swap_worker import SwapWorker  # noqa: E402
 
 
@@ -29,10 +29,7 @@ def worker() -> SwapWorker:
 
 def handler(job: dict) -> dict:
     result = worker().handle(job.get("input"), progress=lambda text: runpod.serverless.progress_update(job, text))
-    if result["status"] == FAILED:
-        # Runpod marks a job FAILED when the returned dict has "error"; the rest stays in the job's output.
-        return {**result, "error": f"[{result['error_code']}] {result['error_message']}"}
-    return result
+    return for_runpod_api(result)
 
 
 if __name__ == "__main__":

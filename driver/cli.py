@@ -1,11 +1,18 @@
-"""`python -m driver`: run one swap on a local ComfyUI (started here on CPU unless --comfy-url is given)."""
+"""`ugc-swap [run|watch|serve]`: one job from paths or URLs, the Airtable watcher, or the Pods-mode HTTP server.
+
+With no sub-command it is `run` on the embedded defaults: a local ComfyUI on CPU, the generated sample video, a
+shipped sample face, the result in ./output.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,47 +23,68 @@ from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN
 from .comfy_client import ComfyClient
 from .comfy_server import LocalComfyUI
 from .local_inputs import resolve_input, sample_inputs
-from .swap_job import SwapJob, run_swap_job
+from .swap_job import SwapJob, SwapOutcome, run_swap_job
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="ugc-swap", description=__doc__)
-    parser.add_argument("--video", help="product-demo video: path or http(s) URL (default: a generated 30 s sample)")
-    parser.add_argument("--avatar", help="face photo: path or http(s) URL (default: a shipped sample portrait)")
-    parser.add_argument("--segments", default=DEFAULT_SEGMENT_PLAN, help="segment plan (default: %(default)r)")
-    parser.add_argument("--engine", default="fast", choices=ENGINE_NAMES)
-    parser.add_argument("--out-dir", type=Path, default=REPO / "output", help="where the result goes")
-    parser.add_argument("--comfy-url", help="use a running ComfyUI instead of starting one")
-    parser.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui",
-                        help="ComfyUI base directory for the local server (models, input, output)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="job timeout in seconds")
-    return parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="one job from local paths or URLs (the default)")
+    run.add_argument("--video", help="product-demo video: path or http(s)/s3 URL (default: a generated 30 s sample)")
+    run.add_argument("--avatar", help="face photo: path or http(s)/s3 URL (default: a shipped sample portrait)")
+    run.add_argument("--segments", default=DEFAULT_SEGMENT_PLAN, help="segment plan (default: %(default)r)")
+    run.add_argument("--engine", default="fast", choices=ENGINE_NAMES)
+    run.add_argument("--out-dir", type=Path, default=REPO / "output", help="where the result goes")
+    run.add_argument("--comfy-url", help="use a running ComfyUI instead of starting one")
+    run.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui",
+                     help="ComfyUI base directory for the local server (models, input, output)")
+    run.add_argument("--timeout", type=float, default=1800.0, help="job timeout in seconds")
+    watch = commands.add_parser("watch", help="run Airtable rows in Pending/Retry (config from the environment)")
+    watch.add_argument("--interval", type=float, default=30.0, help="seconds between polls")
+    watch.add_argument("--once", action="store_true", help="one pass over the waiting rows, then exit")
+    serve = commands.add_parser("serve", help="Pods mode: Runpod-compatible /run, /runsync, /status on uvicorn")
+    serve.add_argument("--host", default=os.environ.get("UGC_SWAP_HOST", "0.0.0.0"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("UGC_SWAP_PORT", "8000")))
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *argv])
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
-    started = time.monotonic()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        if args.video or args.avatar:
-            if not (args.video and args.avatar):
-                raise SystemExit("give both --video and --avatar, or neither for the sample inputs")
-            video = resolve_input(args.video, args.out_dir / "inputs" / "video.mp4")
-            avatar = resolve_input(args.avatar, args.out_dir / "inputs" / "avatar.png")
-        else:
-            print("No --video/--avatar given: using the generated sample video and a sample avatar photo.")
-            video, avatar = sample_inputs(args.out_dir / "inputs")
-        job = SwapJob(video, avatar, args.segments, args.engine)
-        if args.comfy_url:
-            outcome = run_swap_job(ComfyClient(args.comfy_url), job, args.out_dir, args.timeout)
-        else:
-            with LocalComfyUI(args.work_dir) as server:
-                outcome = run_swap_job(ComfyClient(server.url), job, args.out_dir, args.timeout)
+        return {"run": run_command, "watch": watch_command, "serve": serve_command}[args.command](args)
     except UgcSwapError as error:
         print(f"ugc-swap failed: {error}", file=sys.stderr)
         return 1
+
+
+def run_command(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    if args.video or args.avatar:
+        if not (args.video and args.avatar):
+            raise SystemExit("give both --video and --avatar, or neither for the sample inputs")
+        video = resolve_input(args.video, args.out_dir / "inputs" / "video.mp4", "video")
+        avatar = resolve_input(args.avatar, args.out_dir / "inputs" / "avatar.png", "image")
+    else:
+        print("No --video/--avatar given: using the generated sample video and a sample avatar photo.")
+        video, avatar = sample_inputs(args.out_dir / "inputs")
+    job = SwapJob(video, avatar, args.segments, args.engine)
+    with _progress_bar() as on_progress:
+        if args.comfy_url:
+            outcome = run_swap_job(ComfyClient(args.comfy_url), job, args.out_dir, args.timeout, on_progress)
+        else:
+            with LocalComfyUI(args.work_dir) as server:
+                outcome = run_swap_job(ComfyClient(server.url), job, args.out_dir, args.timeout, on_progress)
+    _print_outcome(outcome, time.monotonic() - started)
+    return 0
+
+
+def _print_outcome(outcome: SwapOutcome, elapsed_s: float) -> None:
     summary = outcome.summary
     print(f"\nResult: {outcome.output_path}")
     print(f"Engine {summary['engine']}, {summary['duration_s']} s at {summary['fps']:.3f} fps")
@@ -65,7 +93,64 @@ def main(argv: list[str] | None = None) -> int:
               f" of {segment['frames']} frames")
     for warning in summary["warnings"]:
         print(f"  warning: {warning}")
-    print(f"Time taken: {time.monotonic() - started:.1f} s (ComfyUI {outcome.timings_s['comfyui']:.1f} s)")
+    print(f"Time taken: {elapsed_s:.1f} s (ComfyUI {outcome.timings_s['comfyui']:.1f} s)")
     print(json.dumps({"prompt_id": outcome.prompt_id, "timings_s": outcome.timings_s}))
     print("To open the same graph in the web UI: bin/comfyui, then load workflows/ugc_swap_fast.json.")
+
+
+class _progress_bar:
+    """A tqdm bar over the swap's frames on stderr; ComfyUI reports (node, value, max) per frame."""
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self._bar = None
+
+        def update(_node: str | None, value: int, maximum: int) -> None:
+            if self._bar is None or self._bar.total != maximum:
+                if self._bar is not None:
+                    self._bar.close()
+                self._bar = tqdm(total=maximum, unit="frame", desc="swapping", file=sys.stderr)
+            self._bar.n = value
+            self._bar.refresh()
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _worker_from_environment():
+    from .config import load_config
+    from .swap_worker import SwapWorker
+
+    return SwapWorker.from_config(load_config(os.environ))
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    from .airtable_watch import watch
+
+    worker = _worker_from_environment()
+    if worker.airtable is None:
+        raise SystemExit("watch needs Airtable: set UGC_SWAP_AIRTABLE_API_KEY, _BASE_ID and _TABLE (see README)")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with worker.comfy:
+        ran = watch(worker, worker.airtable, args.interval, stop, once=args.once)
+    print(f"watch: ran {ran} row(s)")
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from .job_result import for_runpod_api
+    from .pods_server import serve
+
+    worker = _worker_from_environment().start()
+    try:
+        serve(lambda job_input, progress: for_runpod_api(worker.handle(job_input, progress)), args.host, args.port,
+              api_key=worker.config.api_key)
+    finally:
+        worker.comfy.stop()
     return 0

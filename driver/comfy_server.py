@@ -7,7 +7,10 @@ and test sessions can share one ComfyUI install without touching each other's fi
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +23,16 @@ import requests
 from .errors import ComfyUnavailableError
 
 NODE_PACK_DIR = Path(__file__).resolve().parent.parent / "custom_nodes" / "ugc_swap"
+
+
+def _terminate_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM ComfyUI when the worker that started it dies, even by
+    SIGKILL, so a killed worker never leaves a server holding memory and a port (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def free_port() -> int:
@@ -98,8 +111,10 @@ class LocalComfyUI:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                command, cwd=self.comfyui_dir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                command, cwd=self.comfyui_dir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                preexec_fn=_terminate_with_parent,
             )
+        atexit.register(self.stop)
         self._wait_ready(ready_timeout_s)
         return self
 
@@ -121,6 +136,7 @@ class LocalComfyUI:
         return self._process is not None and self._process.poll() is None
 
     def stop(self, grace_s: float = 10.0) -> None:
+        atexit.unregister(self.stop)
         if self._process is None:
             return
         if self._process.poll() is None:

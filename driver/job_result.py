@@ -57,3 +57,11 @@ def as_known_error(exc: BaseException) -> UgcSwapError:
     if isinstance(exc, UgcSwapError):
         return exc
     return InternalError(f"unexpected {type(exc).__name__} in the worker (details in the worker log)")
+
+
+def for_runpod_api(result: dict[str, Any]) -> dict[str, Any]:
+    """The result as a Runpod-style handler returns it: a Failed job also carries `error`, which makes the
+    job FAILED in Runpod's (and our Pods server's) /status while the rest stays in its output."""
+    if result.get("status") == FAILED:
+        return {**result, "error": f"[{result['error_code']}] {result['error_message']}"}
+    return result

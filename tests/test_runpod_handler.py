@@ -10,26 +10,15 @@ from __future__ import annotations
 import pytest
 import requests
 
-from driver.comfy_server import free_port
-
-from .moto_s3 import aws_test_credentials
 from .worker_check import assert_complete_everywhere, assert_failed_everywhere
-from .worker_stack import WorkerStack, start_worker_process, stop_process
+from .worker_stack import running_worker
 
 
 @pytest.fixture(scope="module")
 def runpod_api(s3_endpoint, tmp_path_factory):
-    work = tmp_path_factory.mktemp("runpod_worker")
-    with pytest.MonkeyPatch.context() as patch:
-        aws_test_credentials(patch)
-        with WorkerStack(s3_endpoint, work) as stack:
-            port = free_port()
-            args = ["runpod_handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", str(port)]
-            process = start_worker_process(args, stack.environment(), port, work / "worker.log", probe_path="/")
-            try:
-                yield stack, f"http://127.0.0.1:{port}"
-            finally:
-                stop_process(process)
+    args = ["runpod_handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", "{port}"]
+    with running_worker(s3_endpoint, tmp_path_factory.mktemp("runpod_api"), args, "/") as (stack, url):
+        yield stack, url
 
 
 def test_runsync_with_the_make_com_request(runpod_api, sample_video, avatar_png):

@@ -11,7 +11,9 @@ import os
 import signal
 import subprocess
 import sys
-from contextlib import ExitStack
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from .airtable_standin import AirtableStandIn
 from .file_server import FileServer, Route
 from .http_receiver import ScriptedReceiver
-from .moto_s3 import TEST_KEY_ID, TEST_SECRET
+from .moto_s3 import TEST_KEY_ID, TEST_SECRET, aws_test_credentials
 
 REPO = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -115,6 +117,36 @@ class WorkerStack:
     def comfyui_job_files(self) -> list[Path]:
         base = self.work_dir / "comfyui"
         return [p for folder in ("input", "output", "temp") for p in (base / folder).rglob("*") if p.is_file()]
+
+
+@contextmanager
+def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str) -> Iterator[tuple[WorkerStack, str]]:
+    """The stack plus one worker process (Runpod local API or Pods server) configured for it; yields its URL."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        aws_test_credentials(patch)  # the test process reads S3 too
+        with WorkerStack(s3_endpoint, work_dir) as stack:
+            port = free_port()
+            command = [arg.replace("{port}", str(port)) for arg in args]
+            process = start_worker_process(command, stack.environment(), port, work_dir / "worker.log", probe_path)
+            try:
+                yield stack, f"http://127.0.0.1:{port}"
+            finally:
+                stop_process(process)
+            assert_no_comfyui_left(work_dir / "comfyui")
+
+
+def assert_no_comfyui_left(base_dir: Path, wait_s: float = 15.0) -> None:
+    """A stopped worker must take its ComfyUI with it, or every restart leaks a server and its memory."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = subprocess.run(["pgrep", "-f", f"--base-directory {base_dir}"], capture_output=True, text=True)
+        if not found.stdout.strip():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ComfyUI still running after its worker stopped: pids {found.stdout.split()}")
+        time.sleep(0.5)
 
 
 def start_worker_process(args: list[str], env: dict[str, str], port: int, log_path: Path,
