@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -29,7 +29,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
     attempts: int = 5
     backoff_s: float = 0.5
     timeout_s: float = 10.0

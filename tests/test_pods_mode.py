@@ -35,10 +35,12 @@ def test_run_and_poll_status_like_make_com_does(pods_api, sample_video, avatar_p
     queued = requests.post(f"{api}/run", json=request, headers=AUTH, timeout=30).json()
     assert queued["status"] == "IN_QUEUE"
     deadline = time.monotonic() + 600
-    answer = queued
+    answer, progress = queued, set()
     while answer["status"] in ("IN_QUEUE", "IN_PROGRESS") and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.3)
         answer = requests.get(f"{api}/status/{queued['id']}", headers=AUTH, timeout=30).json()
+        progress.add(answer.get("progress"))
+    assert any(text and text.startswith(("downloading", "swapping faces")) for text in progress), progress
     assert answer["status"] == "COMPLETED", answer
     assert_complete_everywhere(stack, request, answer["output"], expected_segments=1, duration_s=30.0)
 

@@ -61,3 +61,9 @@ def test_a_malformed_request_names_the_field(runpod_api):
     assert "'source_video_url' must be a http/https/s3 URL" in answer["error"]
     assert "missing 'avatar_image_url'" in answer["error"]
     assert_failed_everywhere(stack, request, "invalid_request")
+
+
+def test_comfyui_started_once_for_all_jobs(runpod_api):
+    stack, _ = runpod_api
+    log = (stack.work_dir / "worker.log").read_text()
+    assert log.count("starting ComfyUI under") == 1, "ComfyUI must start once per worker, not per job"

@@ -1,0 +1,49 @@
+"""Worker configuration comes only from the environment and is checked in one go at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driver.config import ConfigError, load_config
+
+BASE = {"UGC_SWAP_S3_BUCKET": "results"}
+
+
+def test_defaults_need_only_a_bucket():
+    config = load_config(BASE)
+    assert config.s3.bucket == "results" and config.airtable is None and config.comfyui_cpu is None
+    assert config.limits.max_video_bytes == 500 * 1024**2 and config.address_policy.allowed_private == frozenset()
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(ConfigError) as caught:
+        load_config({"UGC_SWAP_S3_URL_MODE": "public", "UGC_SWAP_JOB_TIMEOUT_S": "soon",
+                     "UGC_SWAP_WEBHOOK_ATTEMPTS": "0", "UGC_SWAP_MAX_VIDEO_MB": "lots",
+                     "UGC_SWAP_COMFYUI_DEVICE": "tpu", "UGC_SWAP_COMFYUI_URL": "localhost:8188",
+                     "UGC_SWAP_AIRTABLE_API_KEY": "patSECRET.value"})
+    message = caught.value.message
+    for expected in ("UGC_SWAP_S3_BUCKET is missing", "UGC_SWAP_S3_PUBLIC_BASE_URL is missing",
+                     "UGC_SWAP_JOB_TIMEOUT_S must be a number", "UGC_SWAP_WEBHOOK_ATTEMPTS must be at least 1",
+                     "UGC_SWAP_MAX_VIDEO_MB must be a number", "UGC_SWAP_COMFYUI_DEVICE must be one of",
+                     "UGC_SWAP_COMFYUI_URL must be an http(s) URL", "UGC_SWAP_AIRTABLE_BASE_ID",
+                     "UGC_SWAP_AIRTABLE_TABLE"):
+        assert expected in message
+    assert "patSECRET" not in message
+
+
+def test_limits_policy_and_worker_settings_are_read():
+    config = load_config({**BASE, "UGC_SWAP_MAX_VIDEO_MB": "50", "UGC_SWAP_MAX_VIDEO_SECONDS": "60",
+                          "UGC_SWAP_ALLOWED_PRIVATE_HOSTS": "127.0.0.1:8001, minio.internal",
+                          "UGC_SWAP_COMFYUI_DEVICE": "gpu", "UGC_SWAP_WORK_DIR": "/srv/ugc",
+                          "UGC_SWAP_API_KEY": "pods-key", "UGC_SWAP_WEBHOOK_SECRET": "whsec"})
+    assert config.limits.max_video_bytes == 50 * 1024**2 and config.limits.max_video_seconds == 60
+    assert config.address_policy.allows("127.0.0.1", 8001) and not config.address_policy.allows("127.0.0.1", 8002)
+    assert config.address_policy.allows("MinIO.internal", 9000)
+    assert config.comfyui_cpu is False and config.work_dir == Path("/srv/ugc")
+    assert "pods-key" not in repr(config) and "whsec" not in repr(config)
+
+
+def test_the_cli_may_run_without_a_bucket():
+    assert load_config({}, require_s3=False).s3 is None
