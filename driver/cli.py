@@ -47,10 +47,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve = commands.add_parser("serve", help="Pods mode: Runpod-compatible /run, /runsync, /status on uvicorn")
     serve.add_argument("--host", default=os.environ.get("UGC_SWAP_HOST", "0.0.0.0"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("UGC_SWAP_PORT", "8000")))
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["run", *argv])
-    return args
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]  # `ugc-swap --video …` keeps working: run is the default command
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
