@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engines import SwapSettings, get_engine
+from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
 from .progress import ProgressCallback, no_progress
 from .planned_video import PlannedVideo
@@ -39,7 +39,7 @@ class SwappedSegments:
 def swap_segments(
     planned: PlannedVideo,
     avatar_rgb: np.ndarray,
-    engine_name: str,
+    engine: FaceEngine | str,
     settings: SwapSettings,
     clip_dir: Path,
     clip_prefix: str,
@@ -47,7 +47,7 @@ def swap_segments(
 ) -> SwappedSegments:
     """Swap every range of the plan's swap ranges; on any failure no clip is left behind."""
     source, plan = planned.source, planned.plan
-    engine = get_engine(engine_name)
+    engine = get_engine(engine) if isinstance(engine, str) else engine
     avatar = engine.prepare_avatar(avatar_rgb, settings)
     clip_dir.mkdir(parents=True, exist_ok=True)
     report = SwapReport(engine=engine.name)

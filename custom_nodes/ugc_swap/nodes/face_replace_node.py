@@ -7,7 +7,7 @@ import folder_paths
 import numpy as np
 from comfy_api.latest import io
 
-from ..core.engines import ENGINE_NAMES, SwapSettings
+from ..core.engines import STANDALONE_ENGINE_NAMES, SwapSettings
 from ..core.swap_segments import swap_segments
 from .comfy_progress import comfy_progress
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
@@ -32,7 +32,7 @@ class FaceReplaceNode(io.ComfyNode):
             inputs=[
                 PlannedVideoType.Input("planned_video"),
                 io.Image.Input("avatar", tooltip="A photo showing exactly one face (from Load Image)."),
-                io.Combo.Input("engine", options=list(ENGINE_NAMES), default="fast",
+                io.Combo.Input("engine", options=list(STANDALONE_ENGINE_NAMES), default="fast",
                                tooltip="fast: landmark warp on CPU, seconds per segment."),
                 io.Float.Input("strength", default=_DEFAULTS.strength, min=0.0, max=1.0, step=0.05,
                                tooltip="How much of the avatar's face shows."),

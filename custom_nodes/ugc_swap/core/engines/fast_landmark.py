@@ -14,17 +14,14 @@ from fractions import Fraction
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..errors import AvatarImageError, AvatarMultipleFacesError, AvatarNoFaceError
 from ..faces.blend import ColourStats, composite, face_mask, lab_stats, transfer_colour
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
+from ..faces.main_face import avatar_face_points, main_face_points
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import face_region, warp_face
 from .base import SegmentStats, SwapSettings
 
-MIN_AVATAR_FACE_PX = 64
-# A second face counts as "another person" in the avatar photo when it is at least this share of the main face's width.
-_SECOND_FACE_SHARE = 0.35
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
 _COLOUR_FOLLOW = 0.25
 
@@ -40,25 +37,7 @@ class FastLandmarkEngine:
     name = "fast"
 
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> LandmarkAvatar:
-        if avatar_rgb.ndim != 3 or avatar_rgb.shape[2] != 3 or avatar_rgb.dtype != np.uint8:
-            raise AvatarImageError(f"avatar must be an RGB image, got array {avatar_rgb.shape} {avatar_rgb.dtype}")
-        with FaceAnalyzer(settings.min_face_confidence) as analyzer:
-            faces = sorted(analyzer.detect(avatar_rgb), key=lambda f: f.box[2] - f.box[0], reverse=True)
-            if not faces:
-                raise AvatarNoFaceError("no face found in the avatar photo; use a clear, front-facing photo of one person")
-            main_width = faces[0].box[2] - faces[0].box[0]
-            others = [f for f in faces[1:] if f.box[2] - f.box[0] >= _SECOND_FACE_SHARE * main_width]
-            if others:
-                raise AvatarMultipleFacesError(
-                    f"the avatar photo shows {len(others) + 1} faces; it must show exactly one person"
-                )
-            if main_width < MIN_AVATAR_FACE_PX:
-                raise AvatarNoFaceError(
-                    f"the face in the avatar photo is only {main_width:.0f} px wide; at least {MIN_AVATAR_FACE_PX} px is needed"
-                )
-            points = analyzer.landmarks(avatar_rgb, faces[0].box)
-        if points is None:
-            raise AvatarNoFaceError("a face was detected in the avatar photo but its features could not be located")
+        points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
         x0, y0, x1, y1 = face_region(points, (avatar_rgb.shape[1], avatar_rgb.shape[0]), margin=0.1)
         return LandmarkAvatar(
             image=np.ascontiguousarray(avatar_rgb[y0:y1, x0:x1]),
@@ -87,7 +66,7 @@ class FastLandmarkEngine:
                 stats.frames += 1
                 height, width = frame.shape[:2]
                 tracker = tracker or MainFaceTracker((width, height))
-                points = self._main_face_points(analyzer, tracker, frame)
+                points = main_face_points(analyzer, tracker, frame)
                 if points is None:
                     smoother.reset()
                     yield frame
@@ -116,15 +95,3 @@ class FastLandmarkEngine:
                 out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, alpha)
                 yield out
-
-    @staticmethod
-    def _main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
-        detections = analyzer.detect(frame)
-        chosen = tracker.choose([(d.box, d.score) for d in detections])
-        if chosen is not None:
-            return analyzer.landmarks(frame, detections[chosen].box)
-        coast = tracker.coast_box()
-        points = analyzer.landmarks(frame, coast) if coast is not None else None
-        if points is not None:
-            tracker.found_by_coasting()
-        return points

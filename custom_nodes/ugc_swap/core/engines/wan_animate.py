@@ -1,0 +1,137 @@
+"""The realistic engine: Wan2.2-Animate in replace mode, regenerating the head (or the person) segment by segment.
+
+Per swap segment: find and track the main face, pick the work region and working size, build the conditioning
+at the generation rate, run the windows through the model (the `WindowSampler` the ComfyUI node supplies), bring
+the result back to the source rate, and composite it into the original frames through the feathered region mask
+with colour matching. Outside the mask every pixel is the source's own; the segment edges cross-fade.
+
+The whole segment is held in memory as uint8 frames (a 5 s 1080p segment is about 0.9 GB): the model needs all
+of it before the first frame can be written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+
+from ..crossfade import edge_weight
+from ..faces.blend import ColourStats, composite, lab_stats, transfer_colour
+from ..faces.landmarks import FaceAnalyzer
+from ..faces.main_face import avatar_face_points, main_face_points
+from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
+from ..faces.tracking import MainFaceTracker
+from ..wan.conditioning import avatar_reference, build_conditioning, region_masks
+from ..wan.generation import WindowSampler, generate_segment
+from ..wan.windows import Window, generated_position_for, generation_frame_count, plan_windows
+from ..wan.work_region import MaskScope, WorkRegion, head_region, person_region
+from .base import SegmentStats, SwapSettings
+
+_COLOUR_FOLLOW = 0.25
+
+
+@dataclass(frozen=True)
+class WanSettings:
+    """The Wan-specific knobs an artist sees on the Wan node; defaults follow ComfyUI's Wan2.2-Animate template."""
+
+    mask_scope: MaskScope = "head"
+    pixel_budget: int = 480 * 480
+    generation_fps: float = 16.0
+    window_length: int = 77
+    motion_frames: int = 5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class WanAvatar:
+    reference: np.ndarray  # RGB uint8: what WanAnimateToVideo gets as reference_image
+
+
+class WanAnimateEngine:
+    name = "wan"
+
+    def __init__(self, sampler: WindowSampler, wan: WanSettings = WanSettings(),
+                 on_window: Callable[[Window], None] = lambda w: None) -> None:
+        self.sampler, self.wan, self.on_window = sampler, wan, on_window
+        plan_windows(1, wan.window_length, wan.motion_frames)  # refuse bad window settings before any work
+
+    def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> WanAvatar:
+        points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
+        return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope))
+
+    def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment_length: int, fps: Fraction,
+                     settings: SwapSettings, stats: SegmentStats) -> Iterator[np.ndarray]:
+        source = list(frames)
+        points = _track_main_face(source, fps, settings)
+        stats.frames += len(source)
+        stats.frames_with_face += sum(p is not None for p in points)
+        if all(p is None for p in points):
+            yield from source
+            return
+        height, width = source[0].shape[:2]
+        region = self._region(points, (width, height))
+        masks = region_masks(source, points, self.wan.mask_scope)
+        generated_count = generation_frame_count(len(source), fps, Fraction(self.wan.generation_fps).limit_denominator(1000))
+        conditioning = build_conditioning(source, points, masks, region, generated_count, avatar.reference)
+        windows = plan_windows(generated_count, self.wan.window_length, self.wan.motion_frames)
+        generated = generate_segment(self.sampler, conditioning, windows, self.wan.seed, self.on_window)
+        yield from _composite_segment(source, masks, generated, region, settings)
+
+    def _region(self, points: list[np.ndarray | None], frame_size: tuple[int, int]) -> WorkRegion:
+        if self.wan.mask_scope == "head":
+            region = head_region(points, frame_size, self.wan.pixel_budget)
+            if region is not None:
+                return region
+        return person_region(frame_size, self.wan.pixel_budget)
+
+
+def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSettings) -> list[np.ndarray | None]:
+    height, width = frames[0].shape[:2]
+    tracker = MainFaceTracker((width, height))
+    smoother = LandmarkSmoother(float(fps), min_cutoff_hz=smoothing_cutoff(settings.smoothing))
+    found: list[np.ndarray | None] = []
+    with FaceAnalyzer(settings.min_face_confidence) as analyzer:
+        for frame in frames:
+            points = main_face_points(analyzer, tracker, frame)
+            if points is None:
+                smoother.reset()
+            else:
+                points = smoother(points, float(np.ptp(points[:, 0])))
+            found.append(points)
+    return found
+
+
+def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], generated: np.ndarray, region: WorkRegion,
+                       settings: SwapSettings) -> Iterator[np.ndarray]:
+    """Each source frame with the generated region pasted back through its feathered mask, colour-matched."""
+    x0, y0, x1, y1 = region.box
+    box_w, box_h = region.box_size
+    feather = max(1.0, settings.feather * max(box_w, box_h) / 2)
+    target_colour: ColourStats | None = None
+    made_colour: ColourStats | None = None
+    for index, frame in enumerate(source):
+        mask = masks[index][y0:y1, x0:x1]
+        if not mask.any():
+            yield frame
+            continue
+        low, high, t = generated_position_for(index, len(source), len(generated))
+        made = generated[low] if t == 0 else cv2.addWeighted(generated[low], 1 - t, generated[high], t, 0)
+        made = cv2.resize(made, (box_w, box_h), interpolation=cv2.INTER_CUBIC)
+        patch = frame[y0:y1, x0:x1]
+        inner = (mask > 0).astype(np.float32)
+        now_target, now_made = lab_stats(patch, inner), lab_stats(made, inner)
+        if now_target is not None and now_made is not None:
+            target_colour = now_target if target_colour is None else target_colour.blend_towards(now_target, _COLOUR_FOLLOW)
+            made_colour = now_made if made_colour is None else made_colour.blend_towards(now_made, _COLOUR_FOLLOW)
+            made = transfer_colour(made, made_colour, target_colour, settings.colour_match)
+        # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
+        size = int(2 * round(feather) + 1)
+        hard = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2) * (mask > 0)
+        alpha *= settings.strength * edge_weight(index, len(source), settings.crossfade_frames)
+        out = frame.copy()
+        out[y0:y1, x0:x1] = composite(patch, made, alpha)
+        yield out

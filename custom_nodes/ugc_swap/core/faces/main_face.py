@@ -1,0 +1,51 @@
+"""The one face that matters: the avatar photo's only face, and the filmed main face frame by frame.
+
+Both engines start from these, so an avatar is accepted or refused the same way whichever engine runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import AvatarImageError, AvatarMultipleFacesError, AvatarNoFaceError
+from .landmarks import FaceAnalyzer
+from .tracking import MainFaceTracker
+
+MIN_AVATAR_FACE_PX = 64
+# A second face counts as "another person" in the avatar photo when it is at least this share of the main face's width.
+_SECOND_FACE_SHARE = 0.35
+
+
+def avatar_face_points(avatar_rgb: np.ndarray, min_confidence: float) -> np.ndarray:
+    """Mesh points of the avatar photo's single face; an AvatarImageError says why a photo is refused."""
+    if avatar_rgb.ndim != 3 or avatar_rgb.shape[2] != 3 or avatar_rgb.dtype != np.uint8:
+        raise AvatarImageError(f"avatar must be an RGB image, got array {avatar_rgb.shape} {avatar_rgb.dtype}")
+    with FaceAnalyzer(min_confidence) as analyzer:
+        faces = sorted(analyzer.detect(avatar_rgb), key=lambda f: f.box[2] - f.box[0], reverse=True)
+        if not faces:
+            raise AvatarNoFaceError("no face found in the avatar photo; use a clear, front-facing photo of one person")
+        main_width = faces[0].box[2] - faces[0].box[0]
+        others = [f for f in faces[1:] if f.box[2] - f.box[0] >= _SECOND_FACE_SHARE * main_width]
+        if others:
+            raise AvatarMultipleFacesError(f"the avatar photo shows {len(others) + 1} faces; it must show exactly one person")
+        if main_width < MIN_AVATAR_FACE_PX:
+            raise AvatarNoFaceError(
+                f"the face in the avatar photo is only {main_width:.0f} px wide; at least {MIN_AVATAR_FACE_PX} px is needed"
+            )
+        points = analyzer.landmarks(avatar_rgb, faces[0].box)
+    if points is None:
+        raise AvatarNoFaceError("a face was detected in the avatar photo but its features could not be located")
+    return points
+
+
+def main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
+    """Mesh points of the tracked main face in this frame, or None when it is not visible."""
+    detections = analyzer.detect(frame)
+    chosen = tracker.choose([(d.box, d.score) for d in detections])
+    if chosen is not None:
+        return analyzer.landmarks(frame, detections[chosen].box)
+    coast = tracker.coast_box()
+    points = analyzer.landmarks(frame, coast) if coast is not None else None
+    if points is not None:
+        tracker.found_by_coasting()
+    return points
