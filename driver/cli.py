@@ -47,6 +47,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve = commands.add_parser("serve", help="Pods mode: Runpod-compatible /run, /runsync, /status on uvicorn")
     serve.add_argument("--host", default=os.environ.get("UGC_SWAP_HOST", "0.0.0.0"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("UGC_SWAP_PORT", "8000")))
+    models = commands.add_parser("models", help="check or fetch the model files of workflows/models.json")
+    models.add_argument("action", choices=("verify", "download"))
+    models.add_argument("--models-dir", type=Path,
+                        default=Path(os.environ.get("UGC_SWAP_MODELS_DIR", REPO / ".work" / "comfyui" / "models")),
+                        help="ComfyUI models folder (default: $UGC_SWAP_MODELS_DIR, else the CLI's local one)")
+    models.add_argument("--quick", action="store_true", help="verify sizes only, skip the sha256 pass")
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # `ugc-swap --video …` keeps working: run is the default command
     return parser.parse_args(argv)
@@ -56,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return {"run": run_command, "watch": watch_command, "serve": serve_command}[args.command](args)
+        commands = {"run": run_command, "watch": watch_command, "serve": serve_command, "models": models_command}
+        return commands[args.command](args)
     except UgcSwapError as error:
         print(f"ugc-swap failed: {error}", file=sys.stderr)
         return 1
@@ -152,4 +159,16 @@ def serve_command(args: argparse.Namespace) -> int:
               api_key=worker.config.api_key)
     finally:
         worker.comfy.stop()
+    return 0
+
+
+def models_command(args: argparse.Namespace) -> int:
+    from .model_manifest import download, load_manifest, verify
+
+    manifest = load_manifest()
+    if args.action == "download":
+        for path in download(args.models_dir, manifest):
+            print(f"downloaded {path}")
+    verify(args.models_dir, manifest, check_hash=not args.quick)
+    print(f"all {len(manifest)} model files under {args.models_dir} match workflows/models.json")
     return 0

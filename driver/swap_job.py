@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,17 +34,19 @@ class SwapOutcome:
 
 
 def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The saved API workflow filled for one job; the per-job filename keeps ComfyUI from serving a cached run."""
-    return wf.with_inputs(
-        graph if graph is not None else wf.load_api_workflow(),
-        {
-            (wf.SOURCE_VIDEO, "file"): video_name,
-            (wf.AVATAR_PHOTO, "image"): avatar_name,
-            (wf.SEGMENT_PLAN, "plan"): job.segments,
-            (wf.FACE_REPLACE, "engine"): job.engine,
-            (wf.STITCH, "filename_prefix"): f"ugc_swap/{job.job_id}",
-        },
-    )
+    """The engine's saved API workflow filled for one job; the per-job filename keeps ComfyUI from serving a
+    cached run. Graph engines (wan) have their own workflow, whose replace node has no `engine` input."""
+    if graph is None:
+        graph = wf.load_api_workflow(wf.workflow_for_engine(job.engine, os.environ))
+    values = {
+        (wf.SOURCE_VIDEO, "file"): video_name,
+        (wf.AVATAR_PHOTO, "image"): avatar_name,
+        (wf.SEGMENT_PLAN, "plan"): job.segments,
+        (wf.STITCH, "filename_prefix"): f"ugc_swap/{job.job_id}",
+    }
+    if wf.has_input(graph, wf.FACE_REPLACE, "engine"):
+        values[(wf.FACE_REPLACE, "engine")] = job.engine
+    return wf.with_inputs(graph, values)
 
 
 def run_swap_job(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from .errors import WorkflowError
 
 WORKFLOW_DIR = Path(__file__).resolve().parent.parent / "workflows"
 FAST_API_WORKFLOW = WORKFLOW_DIR / "ugc_swap_fast.api.json"
+# The saved graph behind each engine; UGC_SWAP_WORKFLOW_<ENGINE> points a worker at an artist's own export instead.
+ENGINE_WORKFLOWS = {"fast": FAST_API_WORKFLOW, "wan": WORKFLOW_DIR / "ugc_swap_wan.api.json"}
 
 # Titles the driver relies on; the UI workflow uses the same ones, so artists can see what the driver fills.
 SOURCE_VIDEO = "Source video"
@@ -28,6 +31,20 @@ def load_api_workflow(path: Path = FAST_API_WORKFLOW) -> dict[str, Any]:
     if not isinstance(graph, dict) or not all(isinstance(n, dict) and "class_type" in n for n in graph.values()):
         raise WorkflowError(f"{path} is not an API-format workflow (export it with 'Export (API)')")
     return graph
+
+
+def workflow_for_engine(engine: str, environ: Mapping[str, str]) -> Path:
+    override = environ.get(f"UGC_SWAP_WORKFLOW_{engine.upper()}", "").strip()
+    if override:
+        return Path(override).expanduser()
+    try:
+        return ENGINE_WORKFLOWS[engine]
+    except KeyError:
+        raise WorkflowError(f"no workflow for engine {engine!r}; known: {', '.join(ENGINE_WORKFLOWS)}") from None
+
+
+def has_input(graph: dict[str, Any], title: str, input_name: str) -> bool:
+    return input_name in graph[node_id_by_title(graph, title)].get("inputs", {})
 
 
 def node_id_by_title(graph: dict[str, Any], title: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from driver.comfy_client import ComfyClient
 from driver.errors import ComfyValidationError
 from driver.swap_job import SwapJob, build_graph, run_swap_job
+from driver.workflow import load_api_workflow
 from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan, resolve_plan
 from ugc_swap.core.video_probe import probe_video
@@ -119,7 +120,8 @@ def test_bad_graph_inputs_come_back_as_errors_naming_what_is_wrong(client, facel
     assert rejected.value.code == "workflow_rejected"
     # ComfyUI 0.3.75 does not check V3 combo values before running, so the node itself refuses the engine.
     with pytest.raises(UgcSwapError, match="unknown engine 'nope'") as failed:
-        client.run(build_graph(SwapJob(faceless_video, avatar_png, engine="nope"), video, avatar), timeout_s=60)
+        client.run(build_graph(SwapJob(faceless_video, avatar_png, engine="nope"), video, avatar, load_api_workflow()),
+                   timeout_s=60)
     assert failed.value.code == "unknown_engine"
 
 

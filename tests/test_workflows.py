@@ -6,25 +6,16 @@ import pytest
 
 from driver import workflow as wf
 from driver.comfy_client import ComfyClient
+from tools.ui_workflow import extra_widget_value, is_widget, ordered_inputs
 
-UI_WORKFLOW = wf.WORKFLOW_DIR / "ugc_swap_fast.json"
-WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+# Every saved graph pair: the UI file artists open and the API twin the driver submits.
+PAIRS = [pytest.param(wf.WORKFLOW_DIR / f"ugc_swap_{engine}.json", path, id=engine)
+         for engine, path in wf.ENGINE_WORKFLOWS.items()]
 
 
 @pytest.fixture(scope="module")
 def object_info(comfyui):
     return ComfyClient(comfyui.url).object_info()
-
-
-def ordered_inputs(schema: dict) -> list[tuple[str, list]]:
-    specs = {**schema["input"].get("required", {}), **schema["input"].get("optional", {})}
-    order = schema.get("input_order", {})
-    names = order.get("required", []) + order.get("optional", []) or list(specs)
-    return [(name, specs[name]) for name in names]
-
-
-def is_widget(spec: list) -> bool:
-    return isinstance(spec[0], list) or spec[0] in WIDGET_TYPES
 
 
 def widget_inputs_from_ui(node: dict, schema: dict) -> dict:
@@ -36,16 +27,16 @@ def widget_inputs_from_ui(node: dict, schema: dict) -> dict:
         if not is_widget(spec) or name in linked:
             continue
         named[name] = values.pop(0)
-        options = spec[1] if len(spec) > 1 else {}
-        if options.get("control_after_generate") or any(k.endswith("_upload") for k in options):
+        if extra_widget_value(spec) is not None:
             values.pop(0)  # the frontend stores an extra value for these widgets
     assert not values, f"node {node['id']} has unused widget values {values}"
     return named
 
 
-def test_ui_and_api_workflows_are_the_same_graph(object_info):
-    ui = json.loads(UI_WORKFLOW.read_text())
-    api = wf.load_api_workflow()
+@pytest.mark.parametrize("ui_path, api_path", PAIRS)
+def test_ui_and_api_workflows_are_the_same_graph(object_info, ui_path, api_path):
+    ui = json.loads(ui_path.read_text())
+    api = wf.load_api_workflow(api_path)
     links = {link[0]: link for link in ui["links"]}
     assert {str(n["id"]) for n in ui["nodes"]} == set(api)
     for node in ui["nodes"]:
@@ -64,16 +55,18 @@ def test_ui_and_api_workflows_are_the_same_graph(object_info):
         assert twin["inputs"] == expected, f"node {node['id']} ({node['type']}) differs"
 
 
-def test_every_link_in_the_ui_workflow_is_attached_at_both_ends():
-    ui = json.loads(UI_WORKFLOW.read_text())
+@pytest.mark.parametrize("ui_path, api_path", PAIRS)
+def test_every_link_in_the_ui_workflow_is_attached_at_both_ends(ui_path, api_path):
+    ui = json.loads(ui_path.read_text())
     by_id = {n["id"]: n for n in ui["nodes"]}
     for link_id, origin, slot, target, target_slot, _ in ui["links"]:
         assert link_id in (by_id[origin]["outputs"][slot]["links"] or [])
         assert by_id[target]["inputs"][target_slot]["link"] == link_id
 
 
-def test_driver_titles_are_all_present_in_both_forms():
-    ui_titles = {n.get("title") for n in json.loads(UI_WORKFLOW.read_text())["nodes"]}
+@pytest.mark.parametrize("ui_path, api_path", PAIRS)
+def test_driver_titles_are_all_present_in_both_forms(ui_path, api_path):
+    ui_titles = {n.get("title") for n in json.loads(ui_path.read_text())["nodes"]}
     for title in (wf.SOURCE_VIDEO, wf.AVATAR_PHOTO, wf.SEGMENT_PLAN, wf.FACE_REPLACE, wf.STITCH):
         assert title in ui_titles
-        wf.node_id_by_title(wf.load_api_workflow(), title)
+        wf.node_id_by_title(wf.load_api_workflow(api_path), title)

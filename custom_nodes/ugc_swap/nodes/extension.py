@@ -5,8 +5,10 @@ from comfy_api.latest import ComfyExtension, io
 from .face_replace_node import FaceReplaceNode
 from .segment_plan_node import SegmentPlanNode
 from .stitch_node import StitchNode
+from .wan_conditioning_node import ZeroConditioningNode
+from .wan_replace_node import WanReplaceNode
 
 
 class UgcSwapExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [SegmentPlanNode, FaceReplaceNode, StitchNode]
+        return [SegmentPlanNode, FaceReplaceNode, WanReplaceNode, ZeroConditioningNode, StitchNode]

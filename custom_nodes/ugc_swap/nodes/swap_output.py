@@ -1,0 +1,36 @@
+"""What every face-replace node does after building its engine: swap the plan's segments, report on them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import folder_paths
+import numpy as np
+from comfy_api.latest import io
+
+from ..core.engines import FaceEngine, SwapSettings
+from ..core.swap_segments import swap_segments
+from .comfy_progress import comfy_progress
+
+
+def image_tensor_to_rgb(image) -> np.ndarray:
+    """First image of a ComfyUI IMAGE batch (B, H, W, C floats in 0..1) as an RGB uint8 array."""
+    array = image[0].detach().cpu().numpy()
+    return np.ascontiguousarray((np.clip(array[..., :3], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+
+
+def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings) -> io.NodeOutput:
+    """(swapped_segments, summary) for the node's two outputs; clips go to ComfyUI's temp folder."""
+    swapped = swap_segments(
+        planned_video,
+        image_tensor_to_rgb(avatar),
+        engine,
+        settings,
+        clip_dir=Path(folder_paths.get_temp_directory()) / "ugc_swap",
+        clip_prefix=uuid.uuid4().hex,
+        progress=comfy_progress(planned_video.plan.swapped_frame_count),
+    )
+    report = swapped.report
+    summary = f"{report.engine}: face found in {report.frames_with_face} of {report.frames} swap frames"
+    return io.NodeOutput(swapped, "; ".join([summary, *report.warnings()]))

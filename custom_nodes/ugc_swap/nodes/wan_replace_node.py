@@ -1,0 +1,74 @@
+"""The Wan2.2-Animate replace node: the realistic engine, fed by ComfyUI's own model loaders in the graph."""
+
+from __future__ import annotations
+
+import comfy.samplers
+from comfy_api.latest import io
+
+from ..core.engines import SwapSettings
+from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
+from ..core.wan.work_region import MASK_SCOPES
+from .swap_output import swap_output
+from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
+from .wan_sampler import ComfyWanSampler
+
+_WAN = WanSettings()
+_SWAP = SwapSettings()
+
+
+class WanReplaceNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="UGCSwapWanReplace",
+            display_name="Face Replace (Wan2.2-Animate)",
+            category=CATEGORY,
+            description="Regenerates the main person's head (or whole person) in every swap segment with "
+                        "Wan2.2-Animate in replace mode; pose, face video and mask are made automatically.",
+            inputs=[
+                io.Model.Input("model", tooltip="Wan2.2-Animate, after its LoRAs and ModelSamplingSD3."),
+                io.Conditioning.Input("positive"),
+                io.Conditioning.Input("negative"),
+                io.Vae.Input("vae", tooltip="The Wan 2.1 VAE."),
+                io.ClipVisionOutput.Input("clip_vision_output", optional=True,
+                                          tooltip="CLIP-vision of the avatar photo; optional."),
+                PlannedVideoType.Input("planned_video"),
+                io.Image.Input("avatar", tooltip="A photo showing exactly one face (from Load Image)."),
+                io.Combo.Input("mask_scope", options=list(MASK_SCOPES), default=_WAN.mask_scope,
+                               tooltip="head: face and hair only, body/hands/product stay as filmed. person: whole body."),
+                io.Int.Input("pixel_budget", default=_WAN.pixel_budget, min=64 * 64, max=1280 * 720, step=256,
+                             tooltip="Pixels per generated frame (480×480 by default); fewer is faster and cheaper."),
+                io.Float.Input("generation_fps", default=_WAN.generation_fps, min=0.0, max=60.0, step=1.0,
+                               tooltip="Rate the model generates at; frames are interpolated back. 0 = source rate."),
+                io.Int.Input("window_length", default=_WAN.window_length, min=5, max=161, step=4,
+                             tooltip="Frames per WanAnimateToVideo window (4k + 1)."),
+                io.Int.Input("motion_frames", default=_WAN.motion_frames, min=1, max=33, step=4,
+                             tooltip="Frames carried into the next window as continue_motion."),
+                io.Int.Input("seed", default=_WAN.seed, min=0, max=0xFFFFFFFFFFFFFFFF),
+                io.Int.Input("steps", default=6, min=1, max=100, tooltip="6 with the lightx2v distill LoRA."),
+                io.Float.Input("cfg", default=1.0, min=0.0, max=30.0, step=0.1, tooltip="1 with the distill LoRA."),
+                io.Combo.Input("sampler_name", options=list(comfy.samplers.KSampler.SAMPLERS), default="euler"),
+                io.Combo.Input("scheduler", options=list(comfy.samplers.KSampler.SCHEDULERS), default="simple"),
+                io.Float.Input("strength", default=_SWAP.strength, min=0.0, max=1.0, step=0.05),
+                io.Float.Input("colour_match", default=_SWAP.colour_match, min=0.0, max=1.0, step=0.05),
+                io.Float.Input("feather", default=_SWAP.feather, min=0.01, max=0.3, step=0.01,
+                               tooltip="Soft edge width as a share of the work region."),
+                io.Int.Input("crossfade_frames", default=_SWAP.crossfade_frames, min=0, max=60),
+            ],
+            outputs=[
+                SwappedSegmentsType.Output("swapped_segments"),
+                io.String.Output("summary"),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
+                generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
+                sampler_name: str, scheduler: str, strength: float, colour_match: float, feather: float,
+                crossfade_frames: int, clip_vision_output=None) -> io.NodeOutput:
+        sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
+                                  scheduler, motion_frames)
+        wan = WanSettings(mask_scope, pixel_budget, generation_fps, window_length, motion_frames, seed)  # type: ignore[arg-type]
+        settings = SwapSettings(strength=strength, colour_match=colour_match, feather=feather,
+                                crossfade_frames=crossfade_frames)
+        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan), settings)
