@@ -22,7 +22,7 @@ from ugc_swap.core.video_probe import probe_video
 from ugc_swap.core.video_stream import FrameReader
 
 from .conftest import psnr
-from .tiny_wan import tiny_wan_workflow, write_tiny_models
+from tools.tiny_wan import tiny_wan_workflow, write_tiny_models
 
 PLAN = "0-2 swap, 2-3 keep, 3-4 swap"
 

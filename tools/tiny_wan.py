@@ -3,7 +3,7 @@
 The real models (17 GB + 0.25 GB) cannot be downloaded here. These are built from ComfyUI's own model classes
 with small widths, so ComfyUI's loaders recognise them exactly as they recognise the real files (Animate from
 `face_adapter.fuser_blocks.0.k_norm.weight`, the VAE's width from `decoder.head.0.gamma`) and the whole graph runs
-the real code path, in seconds. `python tests/tiny_wan.py MODELS_DIR` writes them for manual runs.
+the real code path, in seconds. `python tools/tiny_wan.py MODELS_DIR` writes them for manual runs.
 """
 
 from __future__ import annotations
