@@ -11,6 +11,7 @@ from ugc_swap.core.engines import SwapSettings, get_engine
 from ugc_swap.core.engines.base import SegmentStats
 from ugc_swap.core.errors import AvatarMultipleFacesError, AvatarNoFaceError, UnknownEngineError
 from ugc_swap.core.faces.smoothing import LandmarkSmoother
+from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.video_probe import probe_video
 from ugc_swap.core.video_stream import FrameReader
@@ -24,7 +25,7 @@ def swap_frames(frames, avatar_name, settings=SETTINGS):
     engine = get_engine("fast")
     avatar = engine.prepare_avatar(sample_face(avatar_name), settings)
     stats = SegmentStats()
-    out = list(engine.swap_segment(avatar, frames, len(frames), Fraction(30), settings, stats))
+    out = list(engine.swap_segment(avatar, frames, FrameRange(0, len(frames)), Fraction(30), settings, stats))
     return out, stats
 
 

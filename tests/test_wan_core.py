@@ -11,6 +11,7 @@ from ugc_swap.core.engines.base import SegmentStats, SwapSettings
 from ugc_swap.core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
 from ugc_swap.core.sample_media import sample_face
+from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.video_probe import probe_video
 from ugc_swap.core.video_stream import FrameReader
 from ugc_swap.core.wan.conditioning import head_mask
@@ -120,7 +121,7 @@ def test_engine_changes_only_the_masked_head_and_keeps_the_frame_count(segment, 
     settings = SwapSettings(crossfade_frames=3, colour_match=0.0)
     avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
     stats = SegmentStats()
-    out = list(engine.swap_segment(avatar, iter(frames), len(frames), info.fps, settings, stats))
+    out = list(engine.swap_segment(avatar, iter(frames), FrameRange(0, len(frames)), info.fps, settings, stats))
     assert len(out) == len(frames) and stats.frames == len(frames) == stats.frames_with_face
     generated = generation_frame_count(len(frames), info.fps, Fraction(16))
     covered = sorted(i for r in sampler.requests for i in range(r.window.new_start, min(r.window.end, generated)))
@@ -147,3 +148,64 @@ def test_engine_changes_only_the_masked_head_and_keeps_the_frame_count(segment, 
 def _points(frames):
     with FaceAnalyzer() as analyzer:
         return [analyzer.landmarks(f, analyzer.detect(f)[0].box) for f in frames]
+
+
+def test_conditioning_crops_the_filmed_face_and_blanks_the_mask(segment, segment_points):
+    from ugc_swap.core.wan.conditioning import build_conditioning, region_masks
+
+    info, frames = segment
+    region = head_region(segment_points, (info.width, info.height), 128 * 128)
+    masks = region_masks(frames, segment_points, "head")
+    reference = sample_face("grace_hopper")
+    built = build_conditioning(frames, segment_points, masks, region, 8, reference)
+    assert built.pose.shape == (8, 128, 128, 3) and built.face.shape == (8, 512, 512, 3)
+    assert built.reference.shape == (128, 128, 3)
+    with FaceAnalyzer() as analyzer:
+        for face in built.face[::3]:
+            found = analyzer.detect(face)
+            assert len(found) == 1, "the face video must show the filmed face"
+            x0, y0, x1, y1 = found[0].box
+            assert x1 - x0 > 200, "the face should fill the 512² crop"
+    inside = built.mask > 0.5
+    assert 0.1 < inside.mean() < 0.9
+    assert (built.background[inside] == 0).all() and built.background[~inside].mean() > 20
+
+
+class SolidPose:
+    def __call__(self, index):
+        return np.full((360, 640, 3), (0, 200, 0), np.uint8)
+
+
+def test_wired_in_pose_and_mask_replace_the_automatic_ones(segment, avatar_png):
+    import cv2
+
+    from ugc_swap.core.wan.conditioning import ExternalConditioning
+
+    info, frames = segment
+    box_mask = np.zeros((info.height, info.width), np.float32)
+    box_mask[60:200, 250:400] = 1.0
+    external = ExternalConditioning(info.frame_count, pose_at=SolidPose(), mask_at=lambda i: box_mask)
+    sampler = RecordingSampler()
+    engine = WanAnimateEngine(sampler, WanSettings(pixel_budget=64 * 64, window_length=9), external=external)
+    settings = SwapSettings(crossfade_frames=0, colour_match=0.0)
+    avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
+    out = list(engine.swap_segment(avatar, iter(frames[:10]), FrameRange(5, 15), info.fps, settings, SegmentStats()))
+    assert (sampler.requests[0].pose[..., 1] == 200).all(), "the wired-in pose must reach the model"
+    changed = np.abs(out[4].astype(int) - frames[4].astype(int)).max(axis=2) > 0
+    assert changed[60:200, 250:400].mean() > 0.5 and not changed[:, :240].any() and not changed[210:].any()
+
+
+def test_person_scope_regenerates_more_than_the_head(segment, avatar_png):
+    import cv2
+
+    info, frames = segment
+    settings = SwapSettings(crossfade_frames=0, colour_match=0.0)
+    changed_share = {}
+    for scope in ("head", "person"):
+        engine = WanAnimateEngine(RecordingSampler(), WanSettings(mask_scope=scope, pixel_budget=64 * 64, window_length=9))
+        avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
+        out = list(engine.swap_segment(avatar, iter(frames[:6]), FrameRange(0, 6), info.fps, settings, SegmentStats()))
+        changed = np.abs(out[3].astype(int) - frames[3].astype(int)).max(axis=2) > 0
+        changed_share[scope] = changed.mean()
+        assert not changed[:10, :10].any(), f"{scope}: a background corner changed"
+    assert changed_share["person"] > 1.3 * changed_share["head"] > 0

@@ -71,6 +71,6 @@ def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: Fra
               settings: SwapSettings, stats: SegmentStats, path: Path, on_frame) -> None:
     frames = FrameReader(source, swap_range.start, swap_range.end)
     with FrameWriter(path, source.width, source.height, source.fps, INTERMEDIATE_ENCODE) as writer:
-        for frame in engine.swap_segment(avatar, frames, swap_range.length, source.fps, settings, stats):
+        for frame in engine.swap_segment(avatar, frames, swap_range, source.fps, settings, stats):
             writer.write(frame)
             on_frame()

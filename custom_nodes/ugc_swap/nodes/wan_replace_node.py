@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import comfy.samplers
+import numpy as np
+import torch
 from comfy_api.latest import io
 
 from ..core.engines import SwapSettings
 from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
+from ..core.wan.conditioning import ExternalConditioning
 from ..core.wan.work_region import MASK_SCOPES
 from .swap_output import swap_output
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
@@ -54,6 +57,12 @@ class WanReplaceNode(io.ComfyNode):
                 io.Float.Input("feather", default=_SWAP.feather, min=0.01, max=0.3, step=0.01,
                                tooltip="Soft edge width as a share of the work region."),
                 io.Int.Input("crossfade_frames", default=_SWAP.crossfade_frames, min=0, max=60),
+                io.Image.Input("pose_video", optional=True,
+                               tooltip="Your own pose frames for the WHOLE video, frame for frame (e.g. a DWPose "
+                                       "node over Load Video's frames); replaces the automatic pose."),
+                io.Mask.Input("character_mask", optional=True,
+                              tooltip="Your own mask for the WHOLE video, frame for frame (e.g. SAM2); replaces "
+                                      "the automatic head/person mask."),
             ],
             outputs=[
                 SwappedSegmentsType.Output("swapped_segments"),
@@ -65,10 +74,27 @@ class WanReplaceNode(io.ComfyNode):
     def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
                 generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
                 sampler_name: str, scheduler: str, strength: float, colour_match: float, feather: float,
-                crossfade_frames: int, clip_vision_output=None) -> io.NodeOutput:
+                crossfade_frames: int, clip_vision_output=None, pose_video=None, character_mask=None) -> io.NodeOutput:
         sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
                                   scheduler, motion_frames)
         wan = WanSettings(mask_scope, pixel_budget, generation_fps, window_length, motion_frames, seed)  # type: ignore[arg-type]
         settings = SwapSettings(strength=strength, colour_match=colour_match, feather=feather,
                                 crossfade_frames=crossfade_frames)
-        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan), settings)
+        external = _wired_in(pose_video, character_mask)
+        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external), settings)
+
+
+def _wired_in(pose_video, character_mask) -> ExternalConditioning | None:
+    """Frame accessors over wired-in batches; frames are converted one at a time, never the whole batch."""
+    if pose_video is None and character_mask is None:
+        return None
+    counts = [t.shape[0] for t in (pose_video, character_mask) if t is not None]
+
+    def pose_at(index: int) -> np.ndarray:
+        return (pose_video[index, ..., :3].clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
+
+    def mask_at(index: int) -> np.ndarray:
+        return character_mask[index].float().cpu().numpy()
+
+    return ExternalConditioning(min(counts), pose_at if pose_video is not None else None,
+                                mask_at if character_mask is not None else None)

@@ -9,6 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ..segment_plan import FrameRange
+
 
 @dataclass(frozen=True)
 class SwapSettings:
@@ -74,10 +76,10 @@ class FaceEngine(Protocol):
         self,
         avatar: PreparedAvatar,
         frames: Iterable[np.ndarray],
-        segment_length: int,
+        segment: FrameRange,
         fps: Fraction,
         settings: SwapSettings,
         stats: SegmentStats,
     ) -> Iterator[np.ndarray]:
-        """Yield one output frame per input frame of one swap segment, updating `stats` as it goes."""
+        """Yield one output frame per input frame of one swap segment (source frames `segment`), updating `stats`."""
         ...

@@ -20,6 +20,7 @@ from ..faces.main_face import avatar_face_points, main_face_points
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import face_region, warp_face
+from ..segment_plan import FrameRange
 from .base import SegmentStats, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
@@ -49,7 +50,7 @@ class FastLandmarkEngine:
         self,
         avatar: LandmarkAvatar,
         frames: Iterable[np.ndarray],
-        segment_length: int,
+        segment: FrameRange,
         fps: Fraction,
         settings: SwapSettings,
         stats: SegmentStats,
@@ -91,7 +92,7 @@ class FastLandmarkEngine:
                     avatar_colour = now_avatar if avatar_colour is None else avatar_colour.blend_towards(now_avatar, _COLOUR_FOLLOW)
                 if target_colour is not None and avatar_colour is not None:
                     warped = transfer_colour(warped, avatar_colour, target_colour, settings.colour_match)
-                alpha = mask * (settings.strength * edge_weight(index, segment_length, settings.crossfade_frames))
+                alpha = mask * (settings.strength * edge_weight(index, segment.length, settings.crossfade_frames))
                 out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, alpha)
                 yield out

@@ -24,10 +24,11 @@ from ..faces.landmarks import FaceAnalyzer
 from ..faces.main_face import avatar_face_points, main_face_points
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
-from ..wan.conditioning import avatar_reference, build_conditioning, region_masks
+from ..wan.conditioning import ExternalConditioning, avatar_reference, build_conditioning, region_masks
 from ..wan.generation import WindowSampler, generate_segment
 from ..wan.windows import Window, generated_position_for, generation_frame_count, plan_windows
-from ..wan.work_region import MaskScope, WorkRegion, head_region, person_region
+from ..wan.work_region import MaskScope, WorkRegion, head_region, mask_region, person_region
+from ..segment_plan import FrameRange
 from .base import SegmentStats, SwapSettings
 
 _COLOUR_FOLLOW = 0.25
@@ -54,15 +55,16 @@ class WanAnimateEngine:
     name = "wan"
 
     def __init__(self, sampler: WindowSampler, wan: WanSettings = WanSettings(),
-                 on_window: Callable[[Window], None] = lambda w: None) -> None:
-        self.sampler, self.wan, self.on_window = sampler, wan, on_window
+                 on_window: Callable[[Window], None] = lambda w: None,
+                 external: ExternalConditioning | None = None) -> None:
+        self.sampler, self.wan, self.on_window, self.external = sampler, wan, on_window, external
         plan_windows(1, wan.window_length, wan.motion_frames)  # refuse bad window settings before any work
 
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> WanAvatar:
         points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
         return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope))
 
-    def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment_length: int, fps: Fraction,
+    def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment: FrameRange, fps: Fraction,
                      settings: SwapSettings, stats: SegmentStats) -> Iterator[np.ndarray]:
         source = list(frames)
         points = _track_main_face(source, fps, settings)
@@ -72,10 +74,16 @@ class WanAnimateEngine:
             yield from source
             return
         height, width = source[0].shape[:2]
-        region = self._region(points, (width, height))
-        masks = region_masks(source, points, self.wan.mask_scope)
+        wired_masks = self.external.masks(segment, (width, height)) if self.external else None
+        masks = wired_masks or region_masks(source, points, self.wan.mask_scope)
+        region = (mask_region(wired_masks, (width, height), self.wan.pixel_budget) if wired_masks else None) or \
+            self._region(points, (width, height))
+        pose_frames = None
+        if self.external is not None and self.external.pose_at is not None:
+            external = self.external
+            pose_frames = lambda i: external.frame(external.pose_at, segment.start + i, (width, height))  # noqa: E731
         generated_count = generation_frame_count(len(source), fps, Fraction(self.wan.generation_fps).limit_denominator(1000))
-        conditioning = build_conditioning(source, points, masks, region, generated_count, avatar.reference)
+        conditioning = build_conditioning(source, points, masks, region, generated_count, avatar.reference, pose_frames)
         windows = plan_windows(generated_count, self.wan.window_length, self.wan.motion_frames)
         generated = generate_segment(self.sampler, conditioning, windows, self.wan.seed, self.on_window)
         yield from _composite_segment(source, masks, generated, region, settings)

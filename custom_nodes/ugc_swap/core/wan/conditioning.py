@@ -8,13 +8,15 @@ image (the avatar's head framed like the work region). All at the generation rat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from ..errors import UgcSwapError
 from ..faces.landmarks import face_outline
+from ..segment_plan import FrameRange
 from .pose_render import PoseRenderer
 from .windows import source_index_for
 from .work_region import MaskScope, WorkRegion
@@ -25,6 +27,32 @@ _FACE_CROP_SCALE = 1.4
 _HAIR_RISE = 0.45
 _HEAD_WIDEN = 1.15
 _MASK_GROW = 0.04  # of the working size: the model needs room around the head to blend hair into background
+
+
+@dataclass(frozen=True)
+class ExternalConditioning:
+    """Pose and/or mask an artist wired in from other nodes, for the whole video, frame for frame (RGB uint8
+    pose frames, float 0..1 masks, any size: they are scaled to the frame). Either replaces the automatic one."""
+
+    frame_count: int
+    pose_at: Callable[[int], np.ndarray] | None = None
+    mask_at: Callable[[int], np.ndarray] | None = None
+
+    def frame(self, getter: Callable[[int], np.ndarray], index: int, frame_size: tuple[int, int]) -> np.ndarray:
+        if not 0 <= index < self.frame_count:
+            raise WanConditioningError(f"the wired-in video has {self.frame_count} frames; frame {index} is needed "
+                                       "(it must cover the whole source video, frame for frame)")
+        image = getter(index)
+        return image if image.shape[1::-1] == frame_size else cv2.resize(image, frame_size, interpolation=cv2.INTER_LINEAR)
+
+    def masks(self, segment: FrameRange, frame_size: tuple[int, int]) -> list[np.ndarray] | None:
+        if self.mask_at is None:
+            return None
+        return [((self.frame(self.mask_at, i, frame_size) > 0.5) * 255).astype(np.uint8) for i in range(segment.start, segment.end)]
+
+
+class WanConditioningError(UgcSwapError):
+    code = "invalid_wan_conditioning"
 
 
 @dataclass(frozen=True)
@@ -76,7 +104,9 @@ def build_conditioning(
     region: WorkRegion,
     generated_frames: int,
     reference: np.ndarray,
+    pose_frames: Callable[[int], np.ndarray] | None = None,
 ) -> SegmentConditioning:
+    """`pose_frames(i)`, when given, is the full-frame pose image for segment frame i (instead of our renderer)."""
     x0, y0, x1, y1 = region.box
     size = (region.width, region.height)
     grow = max(1, int(round(_MASK_GROW * max(size))))
@@ -89,7 +119,10 @@ def build_conditioning(
             crop = cv2.resize(frames[source][y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
             region_mask = cv2.resize(masks[source][y0:y1, x0:x1], size, interpolation=cv2.INTER_NEAREST)
             region_mask = cv2.dilate(region_mask, kernel)
-            pose.append(renderer.render(crop))
+            if pose_frames is None:
+                pose.append(renderer.render(crop))
+            else:
+                pose.append(cv2.resize(pose_frames(source)[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
             if points[source] is not None:
                 last_face_box = _face_box(points[source], frames[source].shape)
             fx0, fy0, fx1, fy1 = last_face_box

@@ -50,9 +50,24 @@ def head_region(points_per_frame: list[np.ndarray | None], frame_size: tuple[int
     boxes = [_head_box(points) for points in points_per_frame if points is not None]
     if not boxes:
         return None
-    stacked = np.array(boxes)
-    x0, y0 = stacked[:, 0].min(), stacked[:, 1].min()
-    x1, y1 = stacked[:, 2].max(), stacked[:, 3].max()
+    return _square_region(np.array(boxes), frame_size, pixel_budget)
+
+
+def mask_region(masks: list[np.ndarray], frame_size: tuple[int, int], pixel_budget: int) -> WorkRegion | None:
+    """A square box holding every masked pixel of the segment (for a wired-in mask); None if all are empty."""
+    boxes = []
+    for mask in masks:
+        ys, xs = np.nonzero(mask)
+        if len(xs):
+            boxes.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+    if not boxes:
+        return None
+    return _square_region(np.array(boxes, np.float64), frame_size, pixel_budget)
+
+
+def _square_region(boxes: np.ndarray, frame_size: tuple[int, int], pixel_budget: int) -> WorkRegion:
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = boxes[:, 2].max(), boxes[:, 3].max()
     frame_w, frame_h = frame_size
     side = min(max(x1 - x0, y1 - y0), frame_w, frame_h)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
