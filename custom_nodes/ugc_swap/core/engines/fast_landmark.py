@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..faces.blend import ColourStats, composite, face_mask, lab_stats, transfer_colour
+from ..faces.blend import ColourFollower, composite, face_mask
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
 from ..faces.main_face import avatar_face_points, main_face_points
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
@@ -60,8 +60,7 @@ class FastLandmarkEngine:
         mouth_ids = np.array(INNER_MOUTH)
         smoother = LandmarkSmoother(float(fps), min_cutoff_hz=smoothing_cutoff(settings.smoothing))
         tracker: MainFaceTracker | None = None
-        target_colour: ColourStats | None = None
-        avatar_colour: ColourStats | None = None
+        colour = ColourFollower(_COLOUR_FOLLOW)
         with FaceAnalyzer(settings.min_face_confidence) as analyzer:
             for index, frame in enumerate(frames):
                 stats.frames += 1
@@ -85,13 +84,7 @@ class FastLandmarkEngine:
                     settings.feather * face_width,
                 ) * covered
                 patch = frame[y0:y1, x0:x1]
-                inner = (mask > 0.5).astype(np.float32)
-                now_target, now_avatar = lab_stats(patch, inner), lab_stats(warped, inner)
-                if now_target is not None and now_avatar is not None:
-                    target_colour = now_target if target_colour is None else target_colour.blend_towards(now_target, _COLOUR_FOLLOW)
-                    avatar_colour = now_avatar if avatar_colour is None else avatar_colour.blend_towards(now_avatar, _COLOUR_FOLLOW)
-                if target_colour is not None and avatar_colour is not None:
-                    warped = transfer_colour(warped, avatar_colour, target_colour, settings.colour_match)
+                warped = colour.match(patch, warped, (mask > 0.5).astype(np.float32), settings.colour_match)
                 alpha = mask * (settings.strength * edge_weight(index, segment.length, settings.crossfade_frames))
                 out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, alpha)

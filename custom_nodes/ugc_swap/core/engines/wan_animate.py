@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..faces.blend import ColourStats, composite, lab_stats, transfer_colour
+from ..faces.blend import ColourFollower, composite
 from ..faces.landmarks import FaceAnalyzer
 from ..faces.main_face import avatar_face_points, main_face_points
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
@@ -118,8 +118,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
     x0, y0, x1, y1 = region.box
     box_w, box_h = region.box_size
     feather = max(1.0, settings.feather * max(box_w, box_h) / 2)
-    target_colour: ColourStats | None = None
-    made_colour: ColourStats | None = None
+    colour = ColourFollower(_COLOUR_FOLLOW)
     for index, frame in enumerate(source):
         mask = masks[index][y0:y1, x0:x1]
         if not mask.any():
@@ -129,12 +128,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
         made = generated[low] if t == 0 else cv2.addWeighted(generated[low], 1 - t, generated[high], t, 0)
         made = cv2.resize(made, (box_w, box_h), interpolation=cv2.INTER_CUBIC)
         patch = frame[y0:y1, x0:x1]
-        inner = (mask > 0).astype(np.float32)
-        now_target, now_made = lab_stats(patch, inner), lab_stats(made, inner)
-        if now_target is not None and now_made is not None:
-            target_colour = now_target if target_colour is None else target_colour.blend_towards(now_target, _COLOUR_FOLLOW)
-            made_colour = now_made if made_colour is None else made_colour.blend_towards(now_made, _COLOUR_FOLLOW)
-            made = transfer_colour(made, made_colour, target_colour, settings.colour_match)
+        made = colour.match(patch, made, (mask > 0).astype(np.float32), settings.colour_match)
         # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
         size = int(2 * round(feather) + 1)
         hard = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))

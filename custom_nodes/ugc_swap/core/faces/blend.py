@@ -68,6 +68,25 @@ def transfer_colour(rgb: np.ndarray, source: ColourStats, target: ColourStats, s
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+@dataclass
+class ColourFollower:
+    """The filmed face's and the pasted face's colour, each followed slowly over time, so matching one to the
+    other does not flicker from frame to frame. One per segment."""
+
+    follow: float = 0.25  # share of the new frame's statistics taken in per frame
+    _target: ColourStats | None = None
+    _pasted: ColourStats | None = None
+
+    def match(self, frame_patch: np.ndarray, pasted: np.ndarray, weights: np.ndarray, strength: float) -> np.ndarray:
+        now_target, now_pasted = lab_stats(frame_patch, weights), lab_stats(pasted, weights)
+        if now_target is not None and now_pasted is not None:
+            self._target = now_target if self._target is None else self._target.blend_towards(now_target, self.follow)
+            self._pasted = now_pasted if self._pasted is None else self._pasted.blend_towards(now_pasted, self.follow)
+        if self._target is None or self._pasted is None:
+            return pasted
+        return transfer_colour(pasted, self._pasted, self._target, strength)
+
+
 def composite(frame_patch: np.ndarray, face_patch: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Alpha-blend `face_patch` over `frame_patch`; alpha is (H, W) float in [0, 1]."""
     a = alpha[..., None]
