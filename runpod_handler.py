@@ -20,6 +20,7 @@ import runpod  # noqa: E402 (the path above must be set first)
 from driver.config import load_config  # noqa: E402
 from driver.job_result import for_runpod_api  # noqa: E402
 from driver.swap_worker import SwapWorker  # noqa: E402
+from ugc_swap.core.errors import UgcSwapError  # noqa: E402
 
 
 @functools.cache
@@ -34,5 +35,8 @@ def handler(job: dict) -> dict:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker()
+    try:
+        worker()
+    except UgcSwapError as error:  # a broken deployment says what is wrong once, at boot
+        sys.exit(f"ugc-swap worker cannot start: {error}")
     runpod.serverless.start({"handler": handler})

@@ -84,14 +84,17 @@ class ComfyClient:
 
     def upload_input(self, path: Path, name: str) -> str:
         """Put a file into ComfyUI's input folder under `name`; returns the name LoadVideo/LoadImage take."""
-        with open(path, "rb") as handle:
-            response = self.session.post(
-                self.base_url + "/upload/image",
-                files={"image": (name, handle, "application/octet-stream")},
-                data={"overwrite": "true", "type": "input"},
-                timeout=self.request_timeout_s * 4,
-            )
-        response.raise_for_status()
+        try:
+            with open(path, "rb") as handle:
+                response = self.session.post(
+                    self.base_url + "/upload/image",
+                    files={"image": (name, handle, "application/octet-stream")},
+                    data={"overwrite": "true", "type": "input"},
+                    timeout=self.request_timeout_s * 4,
+                )
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise ComfyUnavailableError(f"cannot upload {name} to ComfyUI: {type(exc).__name__}") from None
         stored = response.json()
         return f"{stored['subfolder']}/{stored['name']}" if stored.get("subfolder") else stored["name"]
 
@@ -201,6 +204,8 @@ class ComfyClient:
                     for chunk in response.iter_content(1 << 20):
                         handle.write(chunk)
             temp.replace(destination)
+        except requests.RequestException as exc:
+            raise ComfyUnavailableError(f"cannot fetch the result from ComfyUI: {type(exc).__name__}") from None
         finally:
             temp.unlink(missing_ok=True)
         return destination

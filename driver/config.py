@@ -39,6 +39,7 @@ class DriverConfig:
     comfyui_url: str | None = None
     comfyui_cpu: bool | None = None  # None: CPU unless torch sees a GPU
     api_key: str | None = field(default=None, repr=False)
+    min_free_disk_bytes: int = 2 * 1024**3
 
 
 class _Reader:
@@ -105,6 +106,7 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         comfyui_url=comfyui_url,
         comfyui_cpu={"auto": None, "cpu": True, "gpu": False}.get(device),
         api_key=read.text("UGC_SWAP_API_KEY"),
+        min_free_disk_bytes=read.number("UGC_SWAP_MIN_FREE_DISK_MB", 2048, 0, int) * 1024**2,
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))

@@ -84,3 +84,11 @@ def error_from_node_failure(node_type: str, exception_message: str) -> UgcSwapEr
         error.code = match["code"]
         return error
     return ComfyExecutionError(f"node {node_type} failed: {exception_message.strip()}")
+
+
+class DiskSpaceError(UgcSwapError):
+    code = "insufficient_disk"
+
+
+class ResultsStoreError(UgcSwapError):
+    code = "results_store_unavailable"

@@ -32,6 +32,7 @@ class JobRequest:
     webhook_url: str | None
     segments: str
     engine: str
+    force: bool = False  # run again even if this record already has a finished video
 
 
 def parse_job_request(event: Any) -> JobRequest:
@@ -45,7 +46,9 @@ def parse_job_request(event: Any) -> JobRequest:
     record_id = _string(body, "record_id", problems)
     video = _url(body, "source_video_url", _INPUT_SCHEMES, problems)
     avatar = _url(body, "avatar_image_url", _INPUT_SCHEMES, problems)
-    webhook = _url(body, "webhook_url", _WEBHOOK_SCHEMES, problems, required=False)
+    # A bad webhook URL must not cost the customer their video: the job runs and the result says why no
+    # webhook was sent (see webhook_problem).
+    webhook = _url(body, "webhook_url", _WEBHOOK_SCHEMES, [], required=False)
     segments = body.get("segments", DEFAULT_SEGMENT_PLAN)
     if isinstance(segments, list):  # Make.com may send the JSON plan as an array rather than a string
         segments = json.dumps(segments)
@@ -59,9 +62,22 @@ def parse_job_request(event: Any) -> JobRequest:
     engine = body.get("engine", "fast")
     if engine not in ENGINE_NAMES:
         problems.append(f"'engine' must be one of {', '.join(ENGINE_NAMES)}, got {engine!r}")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        problems.append(f"'force' must be true or false, got {type(force).__name__}")
     if problems:
         raise InvalidRequestError("; ".join(problems))
-    return JobRequest(record_id, video, avatar, webhook, segments, engine)  # type: ignore[arg-type]
+    return JobRequest(record_id, video, avatar, webhook, segments, engine, force)  # type: ignore[arg-type]
+
+
+def webhook_problem(event: Any) -> str | None:
+    """Why the request's webhook_url cannot be used, or None when it is absent or fine."""
+    body = event.get("input", event) if isinstance(event, dict) else None
+    if not isinstance(body, dict) or body.get("webhook_url") in (None, ""):
+        return None
+    problems: list[str] = []
+    _url(body, "webhook_url", _WEBHOOK_SCHEMES, problems, required=False)
+    return problems[0] if problems else None
 
 
 def _string(body: dict, name: str, problems: list[str]) -> str | None:

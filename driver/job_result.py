@@ -11,6 +11,7 @@ from ugc_swap.core.errors import UgcSwapError
 
 COMPLETE = "Complete"
 FAILED = "Failed"
+PROCESSING = "Processing"
 
 
 class InternalError(UgcSwapError):
@@ -50,6 +51,13 @@ def failed_result(record_id: str | None, job_id: str, error: UgcSwapError, timin
         "timings_s": timings_s,
         "job_id": job_id,
     }
+
+
+def in_progress_result(record_id: str, job_id: str) -> dict[str, Any]:
+    """The answer to a repeat of a record that another job is making right now: no second job, no webhook
+    (the running job sends it), no Airtable change."""
+    return {"record_id": record_id, "status": PROCESSING, "job_id": job_id, "duplicate": True,
+            "message": f"record {record_id} is already being made by job {job_id}; its result will follow"}
 
 
 def as_known_error(exc: BaseException) -> UgcSwapError:

@@ -38,10 +38,23 @@ class S3Settings:
     multipart_threshold_bytes: int = 64 * 1024**2
 
 
-def output_key(settings: S3Settings, record_id: str, job_id: str) -> str:
-    """`<prefix><record_id>/<job_id>.mp4`; the record id is reduced to safe characters."""
+def record_prefix(settings: S3Settings, record_id: str) -> str:
+    """`<prefix><record_id>/`: everything of one record lives under it; the id is reduced to safe characters."""
     safe_record = re.sub(r"[^A-Za-z0-9_-]", "_", record_id)[:100] or "record"
-    return f"{settings.prefix}{safe_record}/{job_id}.mp4"
+    return f"{settings.prefix}{safe_record}/"
+
+
+def output_key(settings: S3Settings, record_id: str, job_id: str) -> str:
+    """`<prefix><record_id>/<job_id>.mp4`."""
+    return f"{record_prefix(settings, record_id)}{job_id}.mp4"
+
+
+def video_url(client, settings: S3Settings, key: str) -> str:
+    """The URL the customer's row gets for `key`: public base + key, or a presigned GET."""
+    if settings.url_mode == "public":
+        return f"{settings.public_base_url.rstrip('/')}/{key}"
+    return client.generate_presigned_url("get_object", Params={"Bucket": settings.bucket, "Key": key},
+                                         ExpiresIn=settings.presign_expiry_s)
 
 
 def s3_client(settings: S3Settings):
@@ -61,11 +74,7 @@ def upload_video(path: Path, key: str, settings: S3Settings, client=None) -> str
                               multipart_chunksize=max(settings.multipart_threshold_bytes, 5 * 1024**2))
     try:
         client.upload_file(str(path), settings.bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=transfer)
-        if settings.url_mode == "public":
-            return f"{settings.public_base_url.rstrip('/')}/{key}"
-        return client.generate_presigned_url(
-            "get_object", Params={"Bucket": settings.bucket, "Key": key}, ExpiresIn=settings.presign_expiry_s
-        )
+        return video_url(client, settings, key)
     except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
         # botocore messages name the bucket and operation, never the credentials.
         raise UploadError(f"upload to s3://{settings.bucket}/{key} failed: {exc}") from None

@@ -22,11 +22,13 @@ from .airtable_rows import AirtableRows
 from .comfy_service import ComfyService
 from .config import DriverConfig
 from .input_fetch import fetch_input
-from .job_request import JobRequest, parse_job_request
-from .job_result import FAILED, as_known_error, complete_result, failed_result
+from .job_request import JobRequest, parse_job_request, webhook_problem
+from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
+from .job_ledger import JobLedger
+from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
-from .swap_job import SwapJob, run_swap_job
+from .swap_job import SwapJob, SwapOutcome, run_swap_job
 from .url_safety import check_url_destination
 from .webhook import send_webhook
 
@@ -60,10 +62,24 @@ class SwapWorker:
         timings: dict[str, float] = {}
         record_id, webhook_url = _best_effort_ids(event)
         work_dir = self.config.work_dir / "jobs" / job_id
+        ledger, locked = self._ledger(), False
         try:
             request = parse_job_request(event)
+            if ledger is not None:
+                earlier = None if request.force else ledger.finished(request.record_id)
+                if earlier is not None:
+                    log.info("record %s already has a video (job %s); answering with it", record_id, earlier["job_id"])
+                    return self._report({**earlier, "reused": True}, webhook_url)
+                holder = ledger.claim(request.record_id, job_id)
+                if holder is not None:
+                    log.info("record %s is being made by job %s; not starting it twice", record_id, holder)
+                    return in_progress_result(request.record_id, holder)
+                locked = True
+            self._check_disk_space()
             self._airtable("mark_processing", request.record_id)
             result = self._run(request, job_id, work_dir, timings, ProgressReporter(progress))
+            if ledger is not None:
+                self._keep_receipt(ledger, request.record_id, result, job_id)
         except Exception as exc:  # every failure, expected or not, must end as a Failed result
             error = as_known_error(exc)
             if error is not exc:
@@ -75,7 +91,9 @@ class SwapWorker:
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
             self.comfy.remove_job_files(job_id, wall_started)
-        return self._report(result, webhook_url)
+            if locked:
+                ledger.release(record_id)
+        return self._report(result, webhook_url, webhook_problem(event))
 
     def _run(self, request: JobRequest, job_id: str, work_dir: Path, timings: dict[str, float],
              progress: ProgressReporter) -> dict[str, Any]:
@@ -87,8 +105,7 @@ class SwapWorker:
                              self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
-        job = SwapJob(video, avatar, request.segments, request.engine, job_id)
-        outcome = run_swap_job(self.comfy.client(), job, work_dir, self.config.job_timeout_s, progress.comfy_progress)
+        outcome = self._swap(SwapJob(video, avatar, request.segments, request.engine, job_id), work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
         progress.stage("uploading the result")
         upload_started = time.monotonic()
@@ -101,6 +118,48 @@ class SwapWorker:
         progress.stage("done")
         return complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
 
+    def _swap(self, job: SwapJob, work_dir: Path, progress: ProgressReporter) -> SwapOutcome:
+        """Run the workflow; if the ComfyUI this worker owns dies mid-job, start it again and try once more."""
+        try:
+            return run_swap_job(self.comfy.client(), job, work_dir, self.config.job_timeout_s, progress.comfy_progress)
+        except ComfyUnavailableError as first:
+            if self.comfy.owned_base_dir is None:
+                raise
+            log.warning("ComfyUI stopped during job %s (%s); restarting it and running the job once more",
+                        job.job_id, first.message)
+        try:
+            self.comfy.restart()
+        except ComfyUnavailableError as failed:
+            log.error("ComfyUI could not be started again: %s", failed.message)
+            raise ComfyUnavailableError("ComfyUI stopped during the job and could not be started again "
+                                        "(details in the worker log)") from None
+        try:
+            return run_swap_job(self.comfy.client(), job, work_dir, self.config.job_timeout_s, progress.comfy_progress)
+        except ComfyUnavailableError as second:
+            raise ComfyUnavailableError(f"ComfyUI stopped during the job twice; giving up ({second.message})") from None
+
+    def _keep_receipt(self, ledger: JobLedger, record_id: str, result: dict[str, Any], job_id: str) -> None:
+        """A lost receipt only means a repeat request makes the video again: the finished job stays Complete."""
+        try:
+            ledger.record_complete(record_id, result, output_key(self.config.s3, record_id, job_id))
+        except ResultsStoreError as error:
+            log.error("job %s: %s", job_id, error)
+
+    def _check_disk_space(self) -> None:
+        self.config.work_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.config.work_dir).free
+        if free < self.config.min_free_disk_bytes:
+            raise DiskSpaceError(
+                f"only {free / 1024**2:.0f} MB free in {self.config.work_dir}; a job needs at least "
+                f"{self.config.min_free_disk_bytes / 1024**2:.0f} MB (UGC_SWAP_MIN_FREE_DISK_MB)"
+            )
+
+    def _ledger(self) -> JobLedger | None:
+        if self.config.s3 is None:
+            return None
+        stale_after = self.config.job_timeout_s + 2 * self.config.limits.download_timeout_s + 600
+        return JobLedger(self._s3_client(), self.config.s3, stale_after)
+
     def _s3_client(self):
         if self._s3 is None and self.config.s3 is not None:
             self._s3 = s3_client(self.config.s3)
@@ -110,7 +169,7 @@ class SwapWorker:
         uses_s3 = any(u.startswith("s3://") for u in (request.source_video_url, request.avatar_image_url))
         return self._s3_client() if uses_s3 else None
 
-    def _report(self, result: dict[str, Any], webhook_url: str | None) -> dict[str, Any]:
+    def _report(self, result: dict[str, Any], webhook_url: str | None, problem: str | None = None) -> dict[str, Any]:
         """Airtable row and webhook get the same story as the caller; their own failures are reported, not raised."""
         record_id = result.get("record_id")
         if record_id:
@@ -122,6 +181,9 @@ class SwapWorker:
                 result["airtable_error"] = note
         if webhook_url:
             result["webhook"] = self._send_webhook(webhook_url, result)
+        elif problem:
+            log.error("webhook not sent: %s", problem)
+            result["webhook"] = {"delivered": False, "status_code": None, "error": problem}
         return result
 
     def _send_webhook(self, url: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 import pytest
 
-from driver.job_request import InvalidRequestError, parse_job_request
+from driver.job_request import InvalidRequestError, parse_job_request, webhook_problem
 
 MAKE_COM = {
     "input": {
@@ -35,13 +35,21 @@ def test_json_list_plan_is_accepted():
 def test_every_problem_is_named_in_one_error():
     with pytest.raises(InvalidRequestError) as caught:
         parse_job_request({"input": {"record_id": 7, "source_video_url": "ftp://x/y.mp4",
-                                     "webhook_url": "not a url", "engine": "magic", "segments": "9-1 swap"}})
+                                     "webhook_url": "not a url", "engine": "magic", "segments": "9-1 swap",
+                                     "force": "yes"}})
     message = caught.value.message
     for expected in ("'record_id' must be a string", "'source_video_url' must be a http/https/s3 URL",
-                     "missing 'avatar_image_url' (or 'avatar_url')", "'webhook_url' must be a http/https URL",
-                     "'engine' must be one of fast", "'segments': segment #1"):
+                     "missing 'avatar_image_url' (or 'avatar_url')", "'engine' must be one of fast",
+                     "'segments': segment #1", "'force' must be true or false"):
         assert expected in message
-    assert caught.value.code == "invalid_request"
+    assert "webhook_url" not in message and caught.value.code == "invalid_request"
+
+
+def test_a_bad_webhook_url_does_not_stop_the_job_but_is_reported():
+    event = {"input": {**MAKE_COM["input"], "webhook_url": "hook.make.com/no-scheme"}}
+    assert parse_job_request(event).webhook_url is None
+    assert webhook_problem(event) == "'webhook_url' must be a http/https URL, got scheme 'none'"
+    assert webhook_problem(MAKE_COM) is None and parse_job_request(MAKE_COM).force is False
 
 
 @pytest.mark.parametrize("event", [None, [], "text", {"input": "x"}])

@@ -78,3 +78,10 @@ def test_signature_check_refuses_tampering_and_replays():
     assert not verify_signature("other-secret", now, body, good)
     stale = str(int(time.time()) - 3600)
     assert not verify_signature(SECRET, stale, body, sign(SECRET, stale, body))
+
+
+def test_retry_warnings_never_show_the_hook_path(caplog):
+    with ScriptedReceiver([(503, 0, {}), (200, 0, {})]) as receiver, caplog.at_level(logging.DEBUG):
+        result = send_webhook(receiver.url + "/hook/s3cr3t-path", PAYLOAD, "k", FAST)
+    assert result.delivered and any(r.getMessage().startswith("Retry") for r in caplog.records)
+    assert "s3cr3t-path" not in caplog.text

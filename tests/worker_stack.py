@@ -120,8 +120,10 @@ class WorkerStack:
 
 
 @contextmanager
-def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str) -> Iterator[tuple[WorkerStack, str]]:
-    """The stack plus one worker process (Runpod local API or Pods server) configured for it; yields its URL."""
+def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str,
+                   **env_overrides: str) -> Iterator[tuple[WorkerStack, str]]:
+    """The stack plus one worker process (Runpod local API or Pods server) configured for it, with
+    `env_overrides` on top of the standard environment; yields the stack and the worker's URL."""
     import pytest
 
     with pytest.MonkeyPatch.context() as patch:
@@ -129,7 +131,8 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
         with WorkerStack(s3_endpoint, work_dir) as stack:
             port = free_port()
             command = [arg.replace("{port}", str(port)) for arg in args]
-            process = start_worker_process(command, stack.environment(), port, work_dir / "worker.log", probe_path)
+            env = stack.environment(**env_overrides)
+            process = start_worker_process(command, env, port, work_dir / "worker.log", probe_path)
             try:
                 yield stack, f"http://127.0.0.1:{port}"
             finally:
@@ -137,15 +140,21 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
             assert_no_comfyui_left(work_dir / "comfyui")
 
 
+def comfyui_pids(base_dir: Path) -> list[int]:
+    """Process ids of ComfyUI servers running with `base_dir` as their base directory."""
+    # "--" ends pgrep's options: the pattern itself starts with dashes.
+    found = subprocess.run(["pgrep", "-f", "--", f"--base-directory {base_dir}"], capture_output=True, text=True)
+    if found.returncode not in (0, 1):
+        raise RuntimeError(f"pgrep failed: {found.stderr.strip()}")
+    return [int(pid) for pid in found.stdout.split()]
+
+
 def assert_no_comfyui_left(base_dir: Path, wait_s: float = 15.0) -> None:
     """A stopped worker must take its ComfyUI with it, or every restart leaks a server and its memory."""
     deadline = time.monotonic() + wait_s
-    while True:
-        found = subprocess.run(["pgrep", "-f", f"--base-directory {base_dir}"], capture_output=True, text=True)
-        if not found.stdout.strip():
-            return
+    while pids := comfyui_pids(base_dir):
         if time.monotonic() > deadline:
-            raise AssertionError(f"ComfyUI still running after its worker stopped: pids {found.stdout.split()}")
+            raise AssertionError(f"ComfyUI still running after its worker stopped: pids {pids}")
         time.sleep(0.5)
 
 
