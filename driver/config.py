@@ -16,6 +16,7 @@ from ugc_swap.core.errors import UgcSwapError
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
 from .input_fetch import InputLimits
+from .job_quality import QualitySettings
 from .s3_output import S3Settings
 from .url_safety import AddressPolicy
 from .webhook import WebhookSettings
@@ -40,6 +41,7 @@ class DriverConfig:
     comfyui_cpu: bool | None = None  # None: CPU unless torch sees a GPU
     api_key: str | None = field(default=None, repr=False)
     min_free_disk_bytes: int = 2 * 1024**3
+    quality: QualitySettings = QualitySettings()
 
 
 class _Reader:
@@ -107,6 +109,11 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         comfyui_cpu={"auto": None, "cpu": True, "gpu": False}.get(device),
         api_key=read.text("UGC_SWAP_API_KEY"),
         min_free_disk_bytes=read.number("UGC_SWAP_MIN_FREE_DISK_MB", 2048, 0, int) * 1024**2,
+        quality=QualitySettings(
+            identity_threshold=read.number("UGC_SWAP_IDENTITY_THRESHOLD", 0.6, 0.0, float),
+            identity_action=read.choice("UGC_SWAP_IDENTITY_ACTION", "warn", ("warn", "fail")),  # type: ignore[arg-type]
+            price_per_s=read.number("UGC_SWAP_PRICE_PER_S", -1.0, 0.0, float) if read.text("UGC_SWAP_PRICE_PER_S") else None,
+        ),
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))

@@ -67,13 +67,13 @@ def s3_client(settings: S3Settings):
     return boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
 
 
-def upload_video(path: Path, key: str, settings: S3Settings, client=None) -> str:
-    """Upload `path` as video/mp4 under `key` and return the URL the customer's row gets."""
+def upload_video(path: Path, key: str, settings: S3Settings, client=None, content_type: str = "video/mp4") -> str:
+    """Upload `path` under `key` (video/mp4 unless told) and return the URL the customer's row gets."""
     client = client or s3_client(settings)
     transfer = TransferConfig(multipart_threshold=settings.multipart_threshold_bytes,
                               multipart_chunksize=max(settings.multipart_threshold_bytes, 5 * 1024**2))
     try:
-        client.upload_file(str(path), settings.bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=transfer)
+        client.upload_file(str(path), settings.bucket, key, ExtraArgs={"ContentType": content_type}, Config=transfer)
         return video_url(client, settings, key)
     except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
         # botocore messages name the bucket and operation, never the credentials.

@@ -25,6 +25,7 @@ from .input_fetch import fetch_input
 from .job_request import JobRequest, parse_job_request, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
+from .job_quality import gpu_name, quality_report, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
@@ -107,16 +108,26 @@ class SwapWorker:
         progress.stage("swapping faces")
         outcome = self._swap(SwapJob(video, avatar, request.segments, request.engine, job_id), work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
+        progress.stage("checking the result")
+        quality_started = time.monotonic()
+        preview = work_dir / "preview.jpg"
+        quality = quality_report(video, outcome.output_path, avatar, request.segments, self.config.quality, preview)
+        timings["quality"] = round(time.monotonic() - quality_started, 3)
         progress.stage("uploading the result")
         upload_started = time.monotonic()
         settings = self.config.s3
         if settings is None:
             raise UgcSwapError("no S3 bucket configured (UGC_SWAP_S3_BUCKET); the result has nowhere to go")
-        url = upload_video(outcome.output_path, output_key(settings, request.record_id, job_id), settings, self._s3_client())
+        key = output_key(settings, request.record_id, job_id)
+        url = upload_video(outcome.output_path, key, settings, self._s3_client())
+        if preview.is_file():
+            quality["preview_url"] = upload_video(preview, key.removesuffix(".mp4") + "_preview.jpg", settings,
+                                                  self._s3_client(), content_type="image/jpeg")
         timings["upload"] = round(time.monotonic() - upload_started, 3)
         timings["total"] = round(time.monotonic() - started, 3)
         progress.stage("done")
-        return complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
+        result = complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
+        return with_report(result, quality, self.config.quality, gpu_name())
 
     def _swap(self, job: SwapJob, work_dir: Path, progress: ProgressReporter) -> SwapOutcome:
         """Run the workflow; if the ComfyUI this worker owns dies mid-job, start it again and try once more."""

@@ -50,6 +50,13 @@ def assert_complete_everywhere(stack: WorkerStack, request: dict, output: dict, 
     info = probe_video(downloaded)
     assert abs(info.duration_s - duration_s) < 0.1 and info.has_audio
 
+    assert set(output["stages_s"]) >= {"download", "preprocess", "swap", "stitch", "quality", "upload"}
+    assert output["cost"]["device"] == "cpu" and output["cost"]["usd"] == 0.0 and output["cost"]["seconds"] > 0
+    preview = requests.get(output["preview_url"], timeout=30)
+    assert preview.headers["Content-Type"] == "image/jpeg" and preview.content[:3] == b"\xff\xd8\xff"
+    if output["frames_with_face"]:
+        identity = output["identity"]
+        assert identity["median_distance"] is not None and identity["median_distance"] < identity["threshold"], identity
     webhook = _webhook_for(stack, record_id)
     assert webhook == {k: v for k, v in output.items() if k != "webhook"}
     row = stack.airtable.fields_of(record_id)

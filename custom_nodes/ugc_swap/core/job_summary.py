@@ -5,7 +5,7 @@ from __future__ import annotations
 from .swap_segments import SwappedSegments
 
 
-def job_summary(swapped: SwappedSegments) -> dict:
+def job_summary(swapped: SwappedSegments, stitch_seconds: float = 0.0) -> dict:
     source, plan, report = swapped.planned.source, swapped.planned.plan, swapped.report
     fps = plan.fps
     return {
@@ -28,4 +28,6 @@ def job_summary(swapped: SwappedSegments) -> dict:
         "frames_swapped": report.frames,
         "frames_with_face": report.frames_with_face,
         "warnings": report.warnings(),
+        "stage_seconds": {"swap": round(report.seconds, 3), "stitch": round(stitch_seconds, 3),
+                          **report.stage_seconds},
     }

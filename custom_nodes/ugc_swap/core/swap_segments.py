@@ -7,6 +7,7 @@ stitch step puts the source audio back.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def swap_segments(
     progress: ProgressCallback = no_progress,
 ) -> SwappedSegments:
     """Swap every range of the plan's swap ranges; on any failure no clip is left behind."""
+    started = time.perf_counter()
     source, plan = planned.source, planned.plan
     engine = get_engine(engine) if isinstance(engine, str) else engine
     avatar = engine.prepare_avatar(avatar_rgb, settings)
@@ -64,6 +66,8 @@ def swap_segments(
         for clip in clips:
             clip.path.unlink(missing_ok=True)
         raise
+    report.seconds = time.perf_counter() - started
+    report.stage_seconds.update(getattr(engine, "stage_seconds", lambda: {})())
     return SwappedSegments(planned, tuple(clips), report)
 
 

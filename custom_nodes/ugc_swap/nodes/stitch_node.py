@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import folder_paths
@@ -37,8 +38,9 @@ class StitchNode(io.ComfyNode):
             filename_prefix, folder_paths.get_output_directory(), source.width, source.height
         )
         file_name = f"{name}_{counter:05}_.mp4"
+        started = time.perf_counter()
         path = stitch_video(swapped_segments, Path(folder) / file_name, comfy_progress(source.frame_count))
-        summary = job_summary(swapped_segments)
+        summary = job_summary(swapped_segments, time.perf_counter() - started)
         saved = ui.SavedResult(file_name, subfolder, io.FolderType.output)
         return io.NodeOutput(
             VideoFromFile(str(path)),

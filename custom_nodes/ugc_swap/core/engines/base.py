@@ -43,6 +43,8 @@ class SwapReport:
 
     engine: str
     segments: list[SegmentStats] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the whole swap, avatar check included
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # an engine's own breakdown (Wan: sampling, ...)
 
     @property
     def frames(self) -> int:

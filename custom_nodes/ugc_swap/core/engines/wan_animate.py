@@ -60,6 +60,10 @@ class WanAnimateEngine:
         self.sampler, self.wan, self.on_window, self.external = sampler, wan, on_window, external
         plan_windows(1, wan.window_length, wan.motion_frames)  # refuse bad window settings before any work
 
+    def stage_seconds(self) -> dict[str, float]:
+        """The model side's own breakdown, when the sampler keeps one (ComfyUI's does)."""
+        return {f"wan_{k}": round(v, 3) for k, v in getattr(self.sampler, "timings_s", {}).items()}
+
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> WanAvatar:
         points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
         return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope))

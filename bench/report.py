@@ -1,0 +1,72 @@
+"""docs/benchmarks.md and docs/benchmarks.png from one bench run's figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_START, _END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _table(report: dict) -> str:
+    lines = ["| measure | figure | target | ratio |", "| --- | --- | --- | --- |"]
+    for name, row in report["engine"].items():
+        lines.append(f"| fast engine, {name} | {row['fps']} fps | ≥ {row['target_fps']:g} fps | "
+                     f"{row['ratio_to_target']}× target |")
+    for name, job in report["jobs"].items():
+        lines.append(f"| {name} 1080p job vs ffmpeg re-encode | {job['job_s']} s vs {job['reencode_s']} s | ≤ 1.5× | "
+                     f"{job['ratio_to_reencode']}× |")
+    for name, job in report["jobs"].items():
+        lines.append(f"| {name} job: peak RSS (ComfyUI + driver) | {job['peak_rss_mb']} MB | ≤ 1536 MB | "
+                     f"{job['peak_rss_mb'] / 1536:.2f}× limit |")
+    jobs = list(report["jobs"].values())
+    if len(jobs) == 2:
+        growth = jobs[1]["peak_rss_mb"] / jobs[0]["peak_rss_mb"]
+        lines.append(f"| peak RSS, longer job / shorter job | {growth:.2f} | ≤ 1.10 | — |")
+    for name, job in report["jobs"].items():
+        lines.append(f"| {name} job: driver overhead (wall − ComfyUI) | {job['driver_overhead_s']} s | ≤ 2 s | — |")
+    lines.append(f"| ComfyUI cold start to first job ready | {report['comfyui_cold_start_s']} s | — | — |")
+    wan = report.get("wan_tiny", {}).get("seconds")
+    if wan:
+        lines.append(f"| Wan tiny model (64², 9 frames, 2 windows, 1 step): conditioning / sampling / decode | "
+                     f"{wan['conditioning']} / {wan['sampling']} / {wan['decoding']} s | — | — |")
+    return "\n".join(lines)
+
+
+def _chart(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, values, limits = [], [], []
+    for name, row in report["engine"].items():
+        labels.append(f"fast {name}\n(fps / target)")
+        values.append(row["ratio_to_target"])
+        limits.append(1.0)
+    for name, job in report["jobs"].items():
+        labels.append(f"{name} job\n÷ re-encode")
+        values.append(job["ratio_to_reencode"])
+        limits.append(1.5)
+        labels.append(f"{name} peak RSS\n÷ 1.5 GB")
+        values.append(round(job["peak_rss_mb"] / 1536, 2))
+        limits.append(1.0)
+    figure, axis = plt.subplots(figsize=(11, 4))
+    bars = axis.bar(range(len(values)), values, color=["#4c72b0" if i < 4 else "#dd8452" for i in range(len(values))])
+    axis.scatter(range(len(limits)), limits, marker="_", s=900, color="black", label="target")
+    axis.set_xticks(range(len(labels)), labels, fontsize=7)
+    axis.bar_label(bars, fmt="%.2f", fontsize=7)
+    axis.set_title(f"ugc-swap CPU benchmarks, {report['date']} ({report['machine']})", fontsize=9)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def write_report(report: dict, folder: Path) -> None:
+    _chart(report, folder / "benchmarks.png")
+    page = folder / "benchmarks.md"
+    generated = (f"{_START}\nMeasured {report['date']} on {report['machine']} by `bin/bench`; every ratio compares "
+                 f"figures from the same run.\n\n{_table(report)}\n\n![benchmark chart](benchmarks.png)\n{_END}")
+    text = page.read_text() if page.exists() else "# Benchmarks\n\n" + _START + _END + "\n"
+    before, _, rest = text.partition(_START)
+    _, _, after = rest.partition(_END)
+    page.write_text(before + generated + after)

@@ -1,0 +1,159 @@
+"""`bin/bench` — speed and memory of the CPU path, every figure a ratio measured in this one run.
+
+1. Fast engine throughput (frames/s of swap_segment, decode excluded) at 720p and 1080p, landscape and portrait,
+   against the targets (30 fps at 720p, 20 fps at 1080p on 2 cores).
+2. A whole 30 s 1080p job through ComfyUI against a plain ffmpeg re-encode of the same file (target ≤ 1.5×).
+3. Peak memory (RSS of ComfyUI and this driver) for 30 s and 60 s jobs (target ≤ 1.5 GB, 60 s within 10 %).
+4. Driver overhead (job wall time minus ComfyUI execution, target ≤ 2 s) and ComfyUI cold start.
+5. The Wan path with the tiny model, per stage (bench/wan_stages.py; run it on a GPU for GPU figures).
+
+Writes docs/benchmarks.md (table, machine) and docs/benchmarks.png (chart). `--quick` uses shorter clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "custom_nodes")]
+
+import psutil  # noqa: E402
+
+from driver.comfy_client import ComfyClient  # noqa: E402
+from driver.comfy_server import LocalComfyUI  # noqa: E402
+from driver.local_inputs import sample_inputs  # noqa: E402
+from driver.swap_job import SwapJob, run_swap_job  # noqa: E402
+from ugc_swap.core.engines import SwapSettings, get_engine  # noqa: E402
+from ugc_swap.core.engines.base import SegmentStats  # noqa: E402
+from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video  # noqa: E402
+from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, FrameRange  # noqa: E402
+from ugc_swap.core.video_probe import probe_video  # noqa: E402
+from ugc_swap.core.video_stream import FrameReader, ffmpeg_executable  # noqa: E402
+
+SHAPES = {"720p landscape": (1280, 720, 30.0), "720p portrait": (720, 1280, 30.0),
+          "1080p landscape": (1920, 1080, 20.0), "1080p portrait": (1080, 1920, 20.0)}
+
+
+def engine_throughput(folder: Path, frames: int) -> dict[str, dict]:
+    engine = get_engine("fast")
+    settings = SwapSettings()
+    avatar = engine.prepare_avatar(sample_face("grace_hopper"), settings)
+    results = {}
+    for name, (width, height, target) in SHAPES.items():
+        video = write_sample_video(folder / f"{width}x{height}.mp4",
+                                   SampleVideoSpec(width, height, Fraction(30), frames / 30))
+        decoded = list(FrameReader(probe_video(video), 0, frames))
+        started = time.perf_counter()
+        for _ in engine.swap_segment(avatar, iter(decoded), FrameRange(0, len(decoded)), Fraction(30), settings,
+                                     SegmentStats()):
+            pass
+        fps = len(decoded) / (time.perf_counter() - started)
+        results[name] = {"fps": round(fps, 1), "target_fps": target, "ratio_to_target": round(fps / target, 2)}
+    return results
+
+
+class PeakRss:
+    """Polls the summed RSS of this process and the ComfyUI process tree."""
+
+    def __init__(self, pid: int) -> None:
+        self.processes = [psutil.Process(), psutil.Process(pid)]
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for process in self.processes:
+                try:
+                    total += process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.1)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def reencode_seconds(video: Path, folder: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([ffmpeg_executable(), "-nostdin", "-v", "error", "-y", "-i", str(video), "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "copy",
+                    str(folder / "reencoded.mp4")], check=True)
+    return time.perf_counter() - started
+
+
+def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dict:
+    avatar = sample_inputs(folder / "inputs", SampleVideoSpec(320, 180, Fraction(30), 1.0))[1]
+    started = time.perf_counter()
+    with LocalComfyUI(folder / "comfyui") as server:
+        cold_start = time.perf_counter() - started
+        client = ComfyClient(server.url)
+        jobs = {}
+        for duration in seconds:
+            video = write_sample_video(folder / f"job_{duration:.0f}s.mp4",
+                                       SampleVideoSpec(size[0], size[1], Fraction(30), duration))
+            reencode = reencode_seconds(video, folder)
+            job = SwapJob(video, avatar, DEFAULT_SEGMENT_PLAN)
+            with PeakRss(server._process.pid) as memory:
+                wall_started = time.perf_counter()
+                outcome = run_swap_job(client, job, folder / "out", timeout_s=3600)
+                wall = time.perf_counter() - wall_started
+            jobs[f"{duration:.0f}s"] = {
+                "job_s": round(wall, 2), "reencode_s": round(reencode, 2), "ratio_to_reencode": round(wall / reencode, 2),
+                "comfyui_s": round(outcome.timings_s["comfyui"], 2),
+                "driver_overhead_s": round(wall - outcome.timings_s["comfyui"], 2),
+                "stage_seconds": outcome.summary.get("stage_seconds", {}),
+                "peak_rss_mb": round(memory.peak / 1024**2),
+            }
+    return {"comfyui_cold_start_s": round(cold_start, 2), "jobs": jobs}
+
+
+def wan_stages() -> dict:
+    found = subprocess.run([sys.executable, str(REPO / "bench" / "wan_stages.py"), "--size", "64", "--frames", "9",
+                            "--window", "5", "--motion", "1", "--steps", "1"], capture_output=True, text=True)
+    return json.loads(found.stdout[found.stdout.index("{"):]) if found.returncode == 0 else {"error": found.stderr[-500:]}
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 1024**3
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short clips, for a smoke run")
+    parser.add_argument("--out", type=Path, default=REPO / "docs")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        report = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
+        report["engine"] = engine_throughput(folder, 30 if args.quick else 90)
+        durations = [6.0, 12.0] if args.quick else [30.0, 60.0]
+        report.update(whole_jobs(folder, durations, (1920, 1080)))
+        report["wan_tiny"] = wan_stages()
+    (args.out / "benchmarks.json").write_text(json.dumps(report, indent=1) + "\n")
+    from bench.report import write_report
+
+    write_report(report, args.out)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
