@@ -16,6 +16,20 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "custom_nodes")]
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+# Node colours (title, body) by stage, so an artist sees inputs, models, the swap and the output at a glance.
+STAGE_COLOURS = {
+    "input": ("#223355", "#2f4470"),
+    "model": ("#553322", "#6b4430"),
+    "swap": ("#432255", "#563070"),
+    "output": ("#225533", "#2f6b44"),
+}
+_STAGE_OF = {"LoadVideo": "input", "LoadImage": "input", "UGCSwapStitch": "output"}
+
+
+def stage_of(class_type: str) -> str:
+    if class_type in _STAGE_OF:
+        return _STAGE_OF[class_type]
+    return "swap" if class_type.startswith("UGCSwap") else "model"
 
 
 def ordered_inputs(schema: dict) -> list[tuple[str, list]]:
@@ -85,8 +99,10 @@ def ui_from_api(api: dict[str, Any], object_info: dict[str, Any]) -> dict[str, A
         row = rows.get(column, 0)
         height = 60 + 26 * (len(widgets) + len(inputs))
         rows[column] = row + height + 60
+        colour, bgcolour = STAGE_COLOURS[stage_of(node["class_type"])]
         nodes.append({
             "id": int(node_id), "type": node["class_type"], "pos": [40 + column * 400, 60 + row],
+            "color": colour, "bgcolor": bgcolour,
             "size": [360, height], "flags": {}, "order": order, "mode": 0, "inputs": inputs,
             "outputs": outputs[node_id], "title": node["_meta"]["title"],
             "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets,
