@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def _depths(api: dict[str, Any]) -> dict[str, int]:
     return depth
 
 
-def ui_from_api(api: dict[str, Any], object_info: dict[str, Any]) -> dict[str, Any]:
+def ui_from_api(api: dict[str, Any], object_info: dict[str, Any], name: str = "ugc-swap") -> dict[str, Any]:
     depths = _depths(api)
     rows: dict[int, int] = {}
     nodes, links = [], []
@@ -107,7 +108,8 @@ def ui_from_api(api: dict[str, Any], object_info: dict[str, Any]) -> dict[str, A
             "outputs": outputs[node_id], "title": node["_meta"]["title"],
             "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets,
         })
-    return {"id": "ugc-swap", "revision": 0, "last_node_id": max(int(n) for n in api), "last_link_id": len(links),
+    # The frontend checks the workflow id is a UUID; a stable one per file keeps diffs quiet.
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ugc-swap/{name}")), "revision": 0, "last_node_id": max(int(n) for n in api), "last_link_id": len(links),
             "nodes": nodes, "links": links, "groups": [], "config": {},
             "extra": {"ds": {"scale": 0.7, "offset": [0, 0]}}, "version": 0.4}
 
@@ -119,7 +121,8 @@ def main(api_path: Path) -> Path:
     with tempfile.TemporaryDirectory() as base, LocalComfyUI(Path(base)) as server:
         object_info = ComfyClient(server.url).object_info()
     target = api_path.with_name(api_path.name.replace(".api.json", ".json"))
-    target.write_text(json.dumps(ui_from_api(json.loads(api_path.read_text()), object_info), indent=1) + "\n")
+    graph = ui_from_api(json.loads(api_path.read_text()), object_info, target.name)
+    target.write_text(json.dumps(graph, indent=1) + "\n")
     return target
 
 

@@ -24,7 +24,7 @@ class StitchNode(io.ComfyNode):
             description="Joins swapped and untouched segments with the original audio and saves the video.",
             inputs=[
                 SwappedSegmentsType.Input("swapped_segments"),
-                io.String.Input("filename_prefix", default="ugc_swap/result",
+                io.String.Input("filename_prefix", display_name="filename prefix", default="ugc_swap/result",
                                 tooltip="Where the video goes inside ComfyUI's output folder."),
             ],
             outputs=[io.Video.Output("video"), io.String.Output("summary")],

@@ -1,0 +1,87 @@
+"""The artists' path in a real browser: Debian's chromium (playwright-core) on `bin/comfyui`'s server.
+
+Every saved workflow loads with no missing node and the same API prompt the driver submits (the UI builds it with
+graphToPrompt, so no hand-written converter judges the pair); the fast graph is queued from the UI and its video
+previewed in the page. Fails, never skips, when the browser or the node tools are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from driver import workflow as wf
+from driver.comfy_server import free_port, wait_until_answering
+
+SCRIPT = Path(__file__).resolve().parent / "browser" / "check_workflows.mjs"
+UI_ONLY_INPUTS = {"video-preview", "upload"}
+PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapWanReplace", "UGCSwapStitch"}
+
+
+@pytest.fixture(scope="module")
+def browser_report(tmp_path_factory):
+    chromium = shutil.which("chromium")
+    modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
+    assert chromium, "Debian's chromium is missing: bin/setup installs it as root (apt-get install chromium)"
+    assert modules.is_dir(), f"playwright-core is missing at {modules}: run bin/setup"
+    work, shots = tmp_path_factory.mktemp("web_ui"), tmp_path_factory.mktemp("screenshots")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "driver.web_ui", "--port", str(port), "--work-dir", str(work),
+                               "--sample-height", "360"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_answering(url, 240, server, lambda: server.stdout.read()[-2000:])
+        files = [str(wf.WORKFLOW_DIR / f"ugc_swap_{engine}.json") for engine in wf.ENGINE_WORKFLOWS]
+        run = subprocess.run(["node", str(SCRIPT), url, str(shots), "ugc_swap_fast.json", *files],
+                             capture_output=True, text=True, timeout=900, env={**os.environ, "CHROMIUM": chromium})
+        assert run.returncode == 0, run.stderr[-3000:]
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report["screenshots"] = shots
+        yield report
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+
+
+@pytest.mark.parametrize("engine", list(wf.ENGINE_WORKFLOWS))
+def test_each_workflow_opens_with_nothing_missing(browser_report, engine):
+    seen = browser_report["workflows"][f"ugc_swap_{engine}.json"]
+    # No missing-node dialog and no warning toast (the frontend validates the whole workflow file on load).
+    assert seen["missing"] == [] and seen["dialogs"] == [], seen["dialogs"]
+    ours = [n for n in seen["nodes"] if n["type"] in PACK_NODES]
+    assert {n["type"] for n in ours} >= {"UGCSwapSegmentPlan", "UGCSwapStitch"}
+    for node in ours:
+        assert node["widgets"], f"{node['type']} shows no widgets"
+        for widget in node["widgets"]:
+            if isinstance(widget["value"], (int, float)) and not isinstance(widget["value"], bool):
+                low, high = (widget["options"] or {}).get("min"), (widget["options"] or {}).get("max")
+                assert low is not None and high is not None and low <= widget["value"] <= high, (node["type"], widget)
+    assert (browser_report["screenshots"] / f"ugc_swap_{engine}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("engine", list(wf.ENGINE_WORKFLOWS))
+def test_the_ui_builds_the_same_prompt_the_driver_submits(browser_report, engine):
+    built = browser_report["workflows"][f"ugc_swap_{engine}.json"]["prompt"]
+    saved = wf.load_api_workflow(wf.ENGINE_WORKFLOWS[engine])
+    assert set(built) == set(saved)
+    for node_id, node in saved.items():
+        assert built[node_id]["class_type"] == node["class_type"]
+        inputs = dict(built[node_id]["inputs"])
+        # The frontend adds its own preview widgets to LoadVideo; the server ignores them.
+        ui_only = {k: inputs.pop(k) for k in list(inputs) if k not in node["inputs"] and k in UI_ONLY_INPUTS}
+        assert all(v in ("", None) for v in ui_only.values()), ui_only
+        assert inputs == node["inputs"], f"node {node_id} ({node['class_type']}) differs"
+
+
+def test_the_fast_graph_runs_from_the_ui_and_previews_the_video(browser_report):
+    run = browser_report["run"]
+    assert "ugc_swap" in run["video_src"] and run["video_duration"] > 29
+    assert (browser_report["screenshots"] / "after_run.png").stat().st_size > 10_000
+    assert browser_report["page_errors"] == []
