@@ -16,8 +16,9 @@ def _table(report: dict) -> str:
         lines.append(f"| {name} 1080p job vs ffmpeg re-encode | {job['job_s']} s vs {job['reencode_s']} s | ≤ 1.5× | "
                      f"{job['ratio_to_reencode']}× |")
     for name, job in report["jobs"].items():
-        lines.append(f"| {name} job: peak RSS (ComfyUI + driver) | {job['peak_rss_mb']} MB | ≤ 1536 MB | "
-                     f"{job['peak_rss_mb'] / 1536:.2f}× limit |")
+        lines.append(f"| {name} job: peak RSS (ComfyUI tree + driver) | {job['peak_rss_mb']} MB "
+                     f"(ComfyUI {job.get('peak_rss_comfyui_mb', '?')}, driver {job.get('peak_rss_driver_mb', '?')}) | "
+                     f"≤ 1536 MB | {job['peak_rss_mb'] / 1536:.2f}× limit |")
     jobs = list(report["jobs"].values())
     if len(jobs) == 2:
         growth = jobs[1]["peak_rss_mb"] / jobs[0]["peak_rss_mb"]

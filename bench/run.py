@@ -63,23 +63,30 @@ def engine_throughput(folder: Path, frames: int) -> dict[str, dict]:
 
 
 class PeakRss:
-    """Polls the summed RSS of this process and the ComfyUI process tree."""
+    """Polls the RSS of this process (the driver) and of the ComfyUI process tree (its ffmpeg children included),
+    keeping each one's peak and the peak of their sum."""
 
     def __init__(self, pid: int) -> None:
-        self.processes = [psutil.Process(), psutil.Process(pid)]
-        self.peak = 0
+        self.driver, self.comfyui = psutil.Process(), psutil.Process(pid)
+        self.peak = self.peak_driver = self.peak_comfyui = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
+    @staticmethod
+    def _tree_rss(process: psutil.Process, children: bool) -> int:
+        try:
+            found = process.memory_info().rss
+            if children:
+                found += sum(c.memory_info().rss for c in process.children(recursive=True))
+            return found
+        except psutil.Error:
+            return 0
+
     def _poll(self) -> None:
         while not self._stop.is_set():
-            total = 0
-            for process in self.processes:
-                try:
-                    total += process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
+            driver, comfyui = self._tree_rss(self.driver, False), self._tree_rss(self.comfyui, True)
+            self.peak_driver, self.peak_comfyui = max(self.peak_driver, driver), max(self.peak_comfyui, comfyui)
+            self.peak = max(self.peak, driver + comfyui)
             time.sleep(0.1)
 
     def __enter__(self) -> PeakRss:
@@ -121,6 +128,8 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
                 "driver_overhead_s": round(wall - outcome.timings_s["comfyui"], 2),
                 "stage_seconds": outcome.summary.get("stage_seconds", {}),
                 "peak_rss_mb": round(memory.peak / 1024**2),
+                "peak_rss_comfyui_mb": round(memory.peak_comfyui / 1024**2),
+                "peak_rss_driver_mb": round(memory.peak_driver / 1024**2),
             }
     return {"comfyui_cold_start_s": round(cold_start, 2), "jobs": jobs}
 
