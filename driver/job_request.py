@@ -39,8 +39,8 @@ def parse_job_request(event: Any) -> JobRequest:
     """Validate a request; one error lists every missing or malformed field. Unknown fields are ignored."""
     if not isinstance(event, dict):
         raise InvalidRequestError(f"request must be a JSON object, got {type(event).__name__}")
-    body = event.get("input", event)
-    if not isinstance(body, dict):
+    body = request_body(event)
+    if body is None:
         raise InvalidRequestError("'input' must be a JSON object")
     problems: list[str] = []
     record_id = _string(body, "record_id", problems)
@@ -70,10 +70,24 @@ def parse_job_request(event: Any) -> JobRequest:
     return JobRequest(record_id, video, avatar, webhook, segments, engine, force)  # type: ignore[arg-type]
 
 
+def request_body(event: Any) -> dict | None:
+    """The request's fields, inside Runpod's `{"input": {...}}` envelope or bare; None when not an object."""
+    body = event.get("input", event) if isinstance(event, dict) else None
+    return body if isinstance(body, dict) else None
+
+
+def reply_to(event: Any) -> tuple[str | None, str | None]:
+    """record_id and a usable webhook_url from a request that may be invalid, so even a bad one is answered."""
+    body = request_body(event) or {}
+    record_id = body.get("record_id")
+    record_id = (record_id.strip() or None) if isinstance(record_id, str) else None
+    return record_id, _url(body, "webhook_url", _WEBHOOK_SCHEMES, [], required=False)
+
+
 def webhook_problem(event: Any) -> str | None:
     """Why the request's webhook_url cannot be used, or None when it is absent or fine."""
-    body = event.get("input", event) if isinstance(event, dict) else None
-    if not isinstance(body, dict) or body.get("webhook_url") in (None, ""):
+    body = request_body(event)
+    if body is None or body.get("webhook_url") in (None, ""):
         return None
     problems: list[str] = []
     _url(body, "webhook_url", _WEBHOOK_SCHEMES, problems, required=False)

@@ -22,7 +22,7 @@ from .airtable_rows import AirtableRows
 from .comfy_service import ComfyService
 from .config import DriverConfig
 from .input_fetch import fetch_input
-from .job_request import JobRequest, parse_job_request, webhook_problem
+from .job_request import JobRequest, parse_job_request, reply_to, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
 from .job_quality import gpu_name, quality_report, with_report
@@ -61,7 +61,7 @@ class SwapWorker:
         job_id = uuid.uuid4().hex[:16]
         started, wall_started = time.monotonic(), time.time()
         timings: dict[str, float] = {}
-        record_id, webhook_url = _best_effort_ids(event)
+        record_id, webhook_url = reply_to(event)
         work_dir = self.config.work_dir / "jobs" / job_id
         ledger, locked = self._ledger(), False
         try:
@@ -217,14 +217,3 @@ class SwapWorker:
             return str(error)
         return None
 
-
-def _best_effort_ids(event: Any) -> tuple[str | None, str | None]:
-    """record_id and webhook_url from a request that may be invalid, so even a bad request is reported back."""
-    body = event.get("input", event) if isinstance(event, dict) else None
-    if not isinstance(body, dict):
-        return None, None
-    record_id = body.get("record_id") if isinstance(body.get("record_id"), str) else None
-    webhook = body.get("webhook_url")
-    if not (isinstance(webhook, str) and webhook.startswith(("http://", "https://"))):
-        webhook = None
-    return (record_id.strip() or None) if record_id else None, webhook
