@@ -24,18 +24,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "custom_nodes")]
 
 
-def _comfy_on_path(comfyui_dir: str | None) -> None:
-    folder = comfyui_dir or os.environ.get("UGC_SWAP_COMFYUI_DIR")
-    if not folder:
-        raise SystemExit("give --comfyui DIR or set UGC_SWAP_COMFYUI_DIR (bin/_env.sh does)")
-    sys.path.insert(0, folder)
-    import torch
-    import comfy.cli_args
-
-    if not torch.cuda.is_available():
-        comfy.cli_args.args.cpu = True
-
-
 def synthetic_conditioning(size: int, frames: int, seed: int = 0):
     import numpy as np
 
@@ -56,14 +44,17 @@ def synthetic_conditioning(size: int, frames: int, seed: int = 0):
 
 
 def run(args: argparse.Namespace) -> dict:
-    _comfy_on_path(args.comfyui)
+    if not (args.comfyui or os.environ.get("UGC_SWAP_COMFYUI_DIR")):
+        raise SystemExit("give --comfyui DIR or set UGC_SWAP_COMFYUI_DIR (bin/_env.sh does)")
+    from tools.tiny_wan import import_comfy, write_tiny_models
+
+    import_comfy(args.comfyui)
     import comfy.model_management
     import comfy.sd
     import comfy.utils
     import torch
     from comfy_extras.nodes_model_advanced import ModelSamplingSD3
 
-    from tools.tiny_wan import write_tiny_models
     from ugc_swap.core.wan.generation import generate_segment
     from ugc_swap.core.wan.windows import plan_windows
     from ugc_swap.nodes.wan_sampler import ComfyWanSampler

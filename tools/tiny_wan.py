@@ -17,8 +17,9 @@ TINY_VAE = "tiny_wan21_vae.safetensors"
 TINY_LORA = "tiny_wan_lora.safetensors"
 
 
-def _import_comfy() -> None:
-    comfy_dir = os.environ.get("UGC_SWAP_COMFYUI_DIR")
+def import_comfy(comfyui_dir: str | None = None) -> None:
+    """Put ComfyUI (`comfyui_dir`, else $UGC_SWAP_COMFYUI_DIR) on the path, set to CPU when torch sees no GPU."""
+    comfy_dir = comfyui_dir or os.environ.get("UGC_SWAP_COMFYUI_DIR")
     if comfy_dir and comfy_dir not in sys.path:
         sys.path.insert(0, comfy_dir)
     import torch
@@ -47,7 +48,7 @@ def _randomise(module, seed: int) -> dict:
 
 def write_tiny_models(models_dir: Path) -> dict[str, Path]:
     """Write the three files into ComfyUI's folder layout under `models_dir`; reuses files already there."""
-    _import_comfy()
+    import_comfy()
     import comfy.ops
     from comfy.ldm.wan.model_animate import AnimateWanModel
     from comfy.ldm.wan.vae import WanVAE
