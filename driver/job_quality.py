@@ -22,7 +22,7 @@ from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
 from ugc_swap.core.preview import preview_frame_indices, preview_sheet
 from ugc_swap.core.segment_plan import parse_segment_plan, resolve_plan
-from ugc_swap.core.video_probe import probe_video
+from ugc_swap.core.video_probe import VideoInfo, probe_video
 from ugc_swap.core.video_stream import FrameReader
 
 # Runpod serverless flex prices in $/s (runpod.io/pricing, read 2026-11); matched against torch's device name.
@@ -54,8 +54,7 @@ def price_per_second(settings: QualitySettings, device_name: str | None) -> tupl
     return 0.0, "no GPU price known for this worker (set UGC_SWAP_PRICE_PER_S)"
 
 
-def sampled_frames(video: Path, indices: list[int]) -> list[np.ndarray]:
-    info = probe_video(video)
+def sampled_frames(info: VideoInfo, indices: list[int]) -> list[np.ndarray]:
     return [next(iter(FrameReader(info, i, i + 1))) for i in indices]
 
 
@@ -86,7 +85,7 @@ def quality_report(source: Path, output: Path, avatar: Path, segments: str, sett
     indices = preview_frame_indices(plan.swap_ranges, settings.frames_per_segment)
     if not indices:
         return {"identity": None}
-    before, after = sampled_frames(source, indices), sampled_frames(output, indices)
+    before, after = sampled_frames(info, indices), sampled_frames(probe_video(output), indices)
     cv2.imwrite(str(preview_path), cv2.cvtColor(preview_sheet(before, after), cv2.COLOR_RGB2BGR),
                 [cv2.IMWRITE_JPEG_QUALITY, 88])
     avatar_rgb = cv2.cvtColor(cv2.imread(str(avatar)), cv2.COLOR_BGR2RGB)
@@ -114,9 +113,11 @@ def gpu_name() -> str | None:
     return found.stdout.strip().splitlines()[0] if found.returncode == 0 and found.stdout.strip() else None
 
 
-def with_report(result: dict, quality: dict, settings: QualitySettings, device_name: str | None) -> dict:
-    """The Complete result plus stages in the issue's terms, the cost estimate, identity and preview URL."""
-    timings, stages = result["timings_s"], result.pop("stage_seconds", {})
+def with_report(result: dict, stages: dict[str, float], quality: dict, settings: QualitySettings,
+                device_name: str | None) -> dict:
+    """The Complete result plus stages in the issue's terms (`stages`: the workflow's own seconds per stage),
+    the cost estimate, identity and preview URL."""
+    timings = result["timings_s"]
     swap, stitch = stages.get("swap", 0.0), stages.get("stitch", 0.0)
     result["stages_s"] = {
         "download": timings.get("download_inputs", 0.0),

@@ -36,7 +36,6 @@ def complete_result(
         "frames_swapped": summary["frames_swapped"],
         "engine": summary["engine"],
         "warnings": summary["warnings"],
-        "stage_seconds": summary.get("stage_seconds", {}),
         "timings_s": timings_s,
         "prompt_id": prompt_id,
         "job_id": job_id,

@@ -127,7 +127,7 @@ class SwapWorker:
         timings["total"] = round(time.monotonic() - started, 3)
         progress.stage("done")
         result = complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
-        return with_report(result, quality, self.config.quality, gpu_name())
+        return with_report(result, outcome.summary.get("stage_seconds", {}), quality, self.config.quality, gpu_name())
 
     def _swap(self, job: SwapJob, work_dir: Path, progress: ProgressReporter) -> SwapOutcome:
         """Run the workflow; if the ComfyUI this worker owns dies mid-job, start it again and try once more."""
