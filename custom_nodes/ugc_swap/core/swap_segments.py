@@ -67,7 +67,7 @@ def swap_segments(
             clip.path.unlink(missing_ok=True)
         raise
     report.seconds = time.perf_counter() - started
-    report.stage_seconds.update(getattr(engine, "stage_seconds", lambda: {})())
+    report.stage_seconds.update(engine.stage_seconds())
     return SwappedSegments(planned, tuple(clips), report)
 
 

@@ -85,3 +85,7 @@ class FaceEngine(Protocol):
     ) -> Iterator[np.ndarray]:
         """Yield one output frame per input frame of one swap segment (source frames `segment`), updating `stats`."""
         ...
+
+    def stage_seconds(self) -> dict[str, float]:
+        """The engine's own breakdown of where its time went so far (empty when it keeps none)."""
+        ...

@@ -37,6 +37,9 @@ class LandmarkAvatar:
 class FastLandmarkEngine:
     name = "fast"
 
+    def stage_seconds(self) -> dict[str, float]:
+        return {}  # one pass per frame: the swap's total says it all
+
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> LandmarkAvatar:
         points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
         x0, y0, x1, y1 = face_region(points, (avatar_rgb.shape[1], avatar_rgb.shape[0]), margin=0.1)
