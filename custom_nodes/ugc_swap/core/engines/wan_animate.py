@@ -122,6 +122,8 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
     x0, y0, x1, y1 = region.box
     box_w, box_h = region.box_size
     feather = max(1.0, settings.feather * max(box_w, box_h) / 2)
+    # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
+    shrink = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * round(feather) + 1),) * 2)
     colour = ColourFollower(_COLOUR_FOLLOW)
     for index, frame in enumerate(source):
         mask = masks[index][y0:y1, x0:x1]
@@ -133,9 +135,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
         made = cv2.resize(made, (box_w, box_h), interpolation=cv2.INTER_CUBIC)
         patch = frame[y0:y1, x0:x1]
         made = colour.match(patch, made, (mask > 0).astype(np.float32), settings.colour_match)
-        # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
-        size = int(2 * round(feather) + 1)
-        hard = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        hard = cv2.erode(mask, shrink)
         alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2) * (mask > 0)
         alpha *= settings.strength * edge_weight(index, len(source), settings.crossfade_frames)
         out = frame.copy()
