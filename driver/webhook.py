@@ -23,19 +23,6 @@ from urllib3.util.retry import Retry
 log = logging.getLogger(__name__)
 
 
-class _HideUrlPaths(logging.Filter):
-    """urllib3 logs the URL path of retried (and, at debug level, of all) requests; a Make.com hook's path is
-    its secret and a presigned URL's query its signature, so paths never reach a log line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple("<path hidden>" if isinstance(a, str) and a.startswith("/") else a for a in record.args)
-        return True
-
-
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_HideUrlPaths())
-
 SIGNATURE_HEADER = "X-UGC-Swap-Signature"
 TIMESTAMP_HEADER = "X-UGC-Swap-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
