@@ -8,7 +8,14 @@ import pytest
 
 from ugc_swap.core.errors import VideoInputError, VideoProcessingError
 from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader, FrameWriter, ffmpeg_executable
+from ugc_swap.core.video_stream import (
+    INTERMEDIATE_ENCODE,
+    RGB,
+    YUV420,
+    FrameReader,
+    FrameWriter,
+    ffmpeg_executable,
+)
 
 from .conftest import psnr
 from .media_checks import audio_duration_s, video_stream_facts
@@ -28,6 +35,22 @@ def test_reader_yields_exact_frame_ranges(sample_video):
     assert len(middle) == 10 and middle[0].shape == (360, 640, 3)
     again = list(FrameReader(info, 455, 456))
     assert np.array_equal(again[0], middle[5])
+
+
+def test_yuv_frames_pass_through_a_lossless_encode_bit_for_bit(sample_video, tmp_path):
+    # Stitching hands untouched frames from decoder to encoder as YUV planes; any colour conversion on the way
+    # (an unlabelled input taken for BT.601, a range change) would show up here as changed samples.
+    info = probe_video(sample_video)
+    planes = list(FrameReader(info, 300, 310, YUV420))
+    assert planes[0].shape == (540, 640)
+    out = tmp_path / "lossless.mp4"
+    with FrameWriter(out, info.width, info.height, info.fps, INTERMEDIATE_ENCODE, pixel_format=YUV420) as writer:
+        for frame in planes:
+            writer.write(frame)
+    again = list(FrameReader(probe_video(out), 0, 10, YUV420))
+    assert all(np.array_equal(a, b) for a, b in zip(planes, again))
+    rgb_from_yuv_file = next(iter(FrameReader(probe_video(out), 0, 1, RGB)))
+    assert psnr(rgb_from_yuv_file, next(iter(FrameReader(info, 300, 301)))) > 45
 
 
 def test_reader_streams_with_bounded_memory(sample_video):
