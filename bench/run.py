@@ -29,14 +29,12 @@ sys.path[:0] = [str(REPO), str(REPO / "custom_nodes")]
 
 import psutil  # noqa: E402
 
-from driver.comfy_client import ComfyClient  # noqa: E402
 from driver.comfy_server import LocalComfyUI  # noqa: E402
 from driver.local_inputs import sample_inputs  # noqa: E402
-from driver.swap_job import SwapJob, run_swap_job  # noqa: E402
 from ugc_swap.core.engines import SwapSettings, get_engine  # noqa: E402
 from ugc_swap.core.engines.base import SegmentStats  # noqa: E402
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video  # noqa: E402
-from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, FrameRange  # noqa: E402
+from ugc_swap.core.segment_plan import FrameRange  # noqa: E402
 from ugc_swap.core.video_probe import probe_video  # noqa: E402
 from ugc_swap.core.video_stream import FrameReader, ffmpeg_executable  # noqa: E402
 
@@ -63,11 +61,11 @@ def engine_throughput(folder: Path, frames: int) -> dict[str, dict]:
 
 
 class PeakRss:
-    """Polls the RSS of this process (the driver) and of the ComfyUI process tree (its ffmpeg children included),
+    """Polls the RSS of the driver process and of the ComfyUI process tree (its ffmpeg children included),
     keeping each one's peak and the peak of their sum."""
 
-    def __init__(self, pid: int) -> None:
-        self.driver, self.comfyui = psutil.Process(), psutil.Process(pid)
+    def __init__(self, driver_pid: int, comfyui_pid: int) -> None:
+        self.driver, self.comfyui = psutil.Process(driver_pid), psutil.Process(comfyui_pid)
         self.peak = self.peak_driver = self.peak_comfyui = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -111,22 +109,26 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
     started = time.perf_counter()
     with LocalComfyUI(folder / "comfyui") as server:
         cold_start = time.perf_counter() - started
-        client = ComfyClient(server.url)
         jobs = {}
         for duration in seconds:
             video = write_sample_video(folder / f"job_{duration:.0f}s.mp4",
                                        SampleVideoSpec(size[0], size[1], Fraction(30), duration))
             reencode = reencode_seconds(video, folder)
-            job = SwapJob(video, avatar, DEFAULT_SEGMENT_PLAN)
-            with PeakRss(server._process.pid) as memory:
-                wall_started = time.perf_counter()
-                outcome = run_swap_job(client, job, folder / "out", timeout_s=3600)
-                wall = time.perf_counter() - wall_started
+            wall_started = time.perf_counter()
+            driver = subprocess.Popen([sys.executable, str(REPO / "bench" / "job_runner.py"), server.url, str(video),
+                                       str(avatar), str(folder / "out")], stdout=subprocess.PIPE, text=True)
+            with PeakRss(driver.pid, server._process.pid) as memory:
+                output, _ = driver.communicate()
+            wall = time.perf_counter() - wall_started
+            if driver.returncode != 0:
+                raise RuntimeError(f"the {duration:.0f} s job failed (exit {driver.returncode})")
+            outcome = json.loads(output.strip().splitlines()[-1])
             jobs[f"{duration:.0f}s"] = {
+                # Wall time includes starting the driver's Python, as a command-line job would.
                 "job_s": round(wall, 2), "reencode_s": round(reencode, 2), "ratio_to_reencode": round(wall / reencode, 2),
-                "comfyui_s": round(outcome.timings_s["comfyui"], 2),
-                "driver_overhead_s": round(wall - outcome.timings_s["comfyui"], 2),
-                "stage_seconds": outcome.summary.get("stage_seconds", {}),
+                "comfyui_s": round(outcome["comfyui_s"], 2),
+                "driver_overhead_s": round(outcome["wall_s"] - outcome["comfyui_s"], 2),
+                "stage_seconds": outcome["stage_seconds"],
                 "peak_rss_mb": round(memory.peak / 1024**2),
                 "peak_rss_comfyui_mb": round(memory.peak_comfyui / 1024**2),
                 "peak_rss_driver_mb": round(memory.peak_driver / 1024**2),
