@@ -37,6 +37,7 @@ class EncodeSettings:
 
 FINAL_ENCODE = EncodeSettings(crf=18, preset="veryfast")
 INTERMEDIATE_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="yuv444p")
+MASK_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="gray")  # lossless: an edited mask comes back as is
 
 
 def ffmpeg_executable() -> str:
@@ -116,15 +117,18 @@ class FrameWriter:
         settings: EncodeSettings = FINAL_ENCODE,
         audio_source: VideoInfo | None = None,
         audio_path: str | Path | None = None,
+        gray: bool = False,
     ) -> None:
-        """`audio_source` copies a video's audio track through; `audio_path` takes any audio file instead."""
+        """`audio_source` copies a video's audio track through; `audio_path` takes any audio file instead.
+        `gray` takes (H, W) single-channel frames (masks): a third of the bytes through the pipe."""
         self.path = Path(path)
         self.frames_written = 0
         self._size = (width, height)
+        self._shape = (height, width) if gray else (height, width, 3)
         self._temp_path = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         command = [
             ffmpeg_executable(), "-nostdin", "-v", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", _fps_arg(fps), "-i", "pipe:0",
+            "-f", "rawvideo", "-pix_fmt", "gray" if gray else "rgb24", "-s", f"{width}x{height}", "-r", _fps_arg(fps), "-i", "pipe:0",
         ]  # fmt: skip
         if audio_source is not None and audio_source.has_audio:
             audio_path, audio_codec = audio_source.path, audio_source.audio_codec
@@ -134,18 +138,21 @@ class FrameWriter:
             command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0"]
             copy = audio_codec in _MP4_AUDIO_CODECS
             command += ["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]
-        command += [
-            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
-            "-vf", "scale=out_color_matrix=bt709:out_range=tv", "-pix_fmt", settings.pix_fmt,
+        # A mask keeps its full 0-255 range (no colour matrix applies to one channel); pictures go to bt709 tv range.
+        colour = ["-color_range", "pc"] if gray else [
+            "-vf", "scale=out_color_matrix=bt709:out_range=tv",
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
+        ]  # fmt: skip
+        command += [
+            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), *colour,
+            "-pix_fmt", settings.pix_fmt, "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=self._stderr)
 
     def write(self, frame: np.ndarray) -> None:
-        if frame.shape != (self._size[1], self._size[0], 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame of shape {frame.shape} {frame.dtype}, expected {self._size[1]}x{self._size[0]}x3 uint8")
+        if frame.shape != self._shape or frame.dtype != np.uint8:
+            raise ValueError(f"frame of shape {frame.shape} {frame.dtype}, expected {self._shape} uint8")
         try:
             self._process.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
