@@ -13,10 +13,12 @@ from ugc_swap.core.engines import SwapSettings, get_engine
 from ugc_swap.core.engines.base import SegmentStats, SwappedFrame
 from ugc_swap.core.faces.head_turn import TurnFade, yaw_degrees
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
+from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
+from ugc_swap.core.swap_segments import swap_segments
 from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video_stream import MASK_ENCODE, FrameReader, FrameWriter
 
 from .conftest import psnr
 from .hard_shots import face_halves_ratio, photo_frames, save_sheet, side_lit, slide_cup, turned_face
@@ -126,3 +128,24 @@ def test_visible_mask_is_the_face_and_only_the_face(tmp_path, occlusion):
         assert out.visible is not None and out.visible.shape == frame.shape[:2]
         changed = np.abs(out.image.astype(int) - frame).sum(axis=2) > 0
         assert not (changed & (out.visible == 0)).any()
+
+
+def test_mask_video_spans_the_source_and_an_edited_one_replaces_it(tmp_path):
+    video = write_sample_video(tmp_path / "face.mp4", SampleVideoSpec(320, 180, Fraction(30), 1.0, face="astronaut"))
+    planned = plan_video(video, "0-0.3 keep, 0.3-0.6 swap, 0.6-end keep")
+    first = swap_segments(planned, sample_face("grace_hopper"), "fast", SwapSettings(), tmp_path / "a", "a")
+    masks = list(FrameReader(probe_video(first.visible_mask)))
+    swap = planned.plan.swap_ranges[0]
+    assert len(masks) == planned.source.frame_count
+    assert all(not m.any() for i, m in enumerate(masks) if i not in swap)
+    assert all(m.any() for i, m in enumerate(masks) if i in swap)
+    # An artist blanks the mask: nothing may be swapped any more.
+    blank = tmp_path / "blank.mp4"
+    with FrameWriter(blank, 320, 180, Fraction(30), MASK_ENCODE, gray=True) as writer:
+        for _ in masks:
+            writer.write(np.zeros((180, 320), np.uint8))
+    second = swap_segments(planned, sample_face("grace_hopper"), "fast", SwapSettings(), tmp_path / "b", "b",
+                           mask_override=blank)
+    source = list(FrameReader(planned.source, swap.start, swap.end))
+    clip = list(FrameReader(probe_video(second.clips[0].path)))
+    assert all(np.abs(a.astype(int) - b).max() <= 2 for a, b in zip(source, clip))
