@@ -25,7 +25,7 @@ def swap_frames(frames, avatar_name, settings=SETTINGS):
     engine = get_engine("fast")
     avatar = engine.prepare_avatar(sample_face(avatar_name), settings)
     stats = SegmentStats()
-    out = list(engine.swap_segment(avatar, frames, FrameRange(0, len(frames)), Fraction(30), settings, stats))
+    out = [f.image for f in engine.swap_segment(avatar, frames, FrameRange(0, len(frames)), Fraction(30), settings, stats)]
     return out, stats
 
 

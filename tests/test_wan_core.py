@@ -121,7 +121,7 @@ def test_engine_changes_only_the_masked_head_and_keeps_the_frame_count(segment, 
     settings = SwapSettings(crossfade_frames=3, colour_match=0.0)
     avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
     stats = SegmentStats()
-    out = list(engine.swap_segment(avatar, iter(frames), FrameRange(0, len(frames)), info.fps, settings, stats))
+    out = [f.image for f in engine.swap_segment(avatar, iter(frames), FrameRange(0, len(frames)), info.fps, settings, stats)]
     assert len(out) == len(frames) and stats.frames == len(frames) == stats.frames_with_face
     generated = generation_frame_count(len(frames), info.fps, Fraction(16))
     covered = sorted(i for r in sampler.requests for i in range(r.window.new_start, min(r.window.end, generated)))
@@ -189,7 +189,8 @@ def test_wired_in_pose_and_mask_replace_the_automatic_ones(segment, avatar_png):
     engine = WanAnimateEngine(sampler, WanSettings(pixel_budget=64 * 64, window_length=9), external=external)
     settings = SwapSettings(crossfade_frames=0, colour_match=0.0)
     avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
-    out = list(engine.swap_segment(avatar, iter(frames[:10]), FrameRange(5, 15), info.fps, settings, SegmentStats()))
+    out = [f.image for f in engine.swap_segment(avatar, iter(frames[:10]), FrameRange(5, 15), info.fps, settings,
+                                                SegmentStats())]
     assert (sampler.requests[0].pose[..., 1] == 200).all(), "the wired-in pose must reach the model"
     changed = np.abs(out[4].astype(int) - frames[4].astype(int)).max(axis=2) > 0
     assert changed[60:200, 250:400].mean() > 0.5 and not changed[:, :240].any() and not changed[210:].any()
@@ -204,7 +205,8 @@ def test_person_scope_regenerates_more_than_the_head(segment, avatar_png):
     for scope in ("head", "person"):
         engine = WanAnimateEngine(RecordingSampler(), WanSettings(mask_scope=scope, pixel_budget=64 * 64, window_length=9))
         avatar = engine.prepare_avatar(cv2.cvtColor(cv2.imread(str(avatar_png)), cv2.COLOR_BGR2RGB), settings)
-        out = list(engine.swap_segment(avatar, iter(frames[:6]), FrameRange(0, 6), info.fps, settings, SegmentStats()))
+        out = [f.image for f in engine.swap_segment(avatar, iter(frames[:6]), FrameRange(0, 6), info.fps, settings,
+                                                    SegmentStats())]
         changed = np.abs(out[3].astype(int) - frames[3].astype(int)).max(axis=2) > 0
         changed_share[scope] = changed.mean()
         assert not changed[:10, :10].any(), f"{scope}: a background corner changed"

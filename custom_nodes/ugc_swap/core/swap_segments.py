@@ -2,7 +2,8 @@
 
 One decoder pass covers the video from its first swapped frame to its last; keep frames in between are
 decoded and dropped (cheaper than a second seek-and-decode for short gaps). Clips are video-only: the
-stitch step puts the source audio back.
+stitch step puts the source audio back. Beside the clips, the visible-face mask of every swapped frame goes into
+one mask video spanning the whole source (see mask_video.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
+from .mask_video import MaskVideoWriter, wired_masks
 from .progress import ProgressCallback, no_progress
 from .planned_video import PlannedVideo
 from .segment_plan import FrameRange
@@ -35,6 +37,7 @@ class SwappedSegments:
     planned: PlannedVideo
     clips: tuple[SwappedClip, ...]
     report: SwapReport
+    visible_mask: Path  # grey video, whole source length: where the face was allowed to be swapped
 
 
 def swap_segments(
@@ -45,8 +48,11 @@ def swap_segments(
     clip_dir: Path,
     clip_prefix: str,
     progress: ProgressCallback = no_progress,
+    mask_override: Path | None = None,
 ) -> SwappedSegments:
-    """Swap every range of the plan's swap ranges; on any failure no clip is left behind."""
+    """Swap every range of the plan's swap ranges; on any failure no clip is left behind.
+
+    `mask_override`: an artist's mask video (whole source, frame for frame) used instead of the automatic one."""
     started = time.perf_counter()
     source, plan = planned.source, planned.plan
     engine = get_engine(engine) if isinstance(engine, str) else engine
@@ -55,26 +61,33 @@ def swap_segments(
     report = SwapReport(engine=engine.name)
     clips: list[SwappedClip] = []
     total = plan.swapped_frame_count
+    masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source)
     try:
         for swap_range in plan.swap_ranges:
             path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"
             stats = SegmentStats()
             report.segments.append(stats)
-            _swap_one(engine, avatar, source, swap_range, settings, stats, path, lambda: progress(report.frames, total))
+            wired = wired_masks(mask_override, swap_range, (source.width, source.height)) if mask_override else None
+            masks.skip_to(swap_range.start)
+            _swap_one(engine, avatar, source, swap_range, settings, stats, path, masks, wired,
+                      lambda: progress(report.frames, total))
             clips.append(SwappedClip(swap_range, path))
+        mask_path = masks.close()
     except BaseException:
+        masks.abort()
         for clip in clips:
             clip.path.unlink(missing_ok=True)
         raise
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
-    return SwappedSegments(planned, tuple(clips), report)
+    return SwappedSegments(planned, tuple(clips), report, mask_path)
 
 
-def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: FrameRange,
-              settings: SwapSettings, stats: SegmentStats, path: Path, on_frame) -> None:
+def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: FrameRange, settings: SwapSettings,
+              stats: SegmentStats, path: Path, masks: MaskVideoWriter, wired, on_frame) -> None:
     frames = FrameReader(source, swap_range.start, swap_range.end)
     with FrameWriter(path, source.width, source.height, source.fps, INTERMEDIATE_ENCODE) as writer:
-        for frame in engine.swap_segment(avatar, frames, swap_range, source.fps, settings, stats):
-            writer.write(frame)
+        for swapped in engine.swap_segment(avatar, frames, swap_range, source.fps, settings, stats, wired):
+            writer.write(swapped.image)
+            masks.write(swapped.visible)
             on_frame()

@@ -42,20 +42,25 @@ class EncodeSettings:
 
 FINAL_ENCODE = EncodeSettings(crf=18, preset="veryfast")
 INTERMEDIATE_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="yuv420p")
+MASK_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="gray")  # lossless: an edited mask comes back as is
 
 RGB = "rgb24"
 YUV420 = "yuv420p"
+GRAY = "gray"  # single-channel masks, full 0-255 range
 # Converts whatever the source holds (BT.601, full range, 10 bit, 4:2:2) into the planes the encoder takes;
 # a BT.709 limited-range 4:2:0 source passes through untouched.
 _TO_OUTPUT_YUV = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
 
 
 def frame_shape(pixel_format: str, width: int, height: int) -> tuple[int, ...]:
-    """Array shape of one frame: (h, w, 3) for RGB, the Y, U and V planes stacked as (h * 3/2, w) for YUV."""
+    """Array shape of one frame: (h, w, 3) for RGB, the Y, U and V planes stacked as (h * 3/2, w) for YUV,
+    (h, w) for a grey mask."""
     if pixel_format == RGB:
         return (height, width, 3)
     if pixel_format == YUV420:
         return (height * 3 // 2, width)
+    if pixel_format == GRAY:
+        return (height, width)
     raise ValueError(f"unsupported pixel format {pixel_format!r}")
 
 
@@ -166,12 +171,14 @@ class FrameWriter:
             command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0"]
             copy = audio_codec in _MP4_AUDIO_CODECS
             command += ["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]
+        if pixel_format == GRAY:
+            colour = ["-color_range", "pc"]  # a mask keeps its full 0-255 range; no colour matrix applies to it
+        else:
+            to_bt709 = ["-vf", "scale=out_color_matrix=bt709:out_range=tv"] if pixel_format == RGB else []
+            colour = [*to_bt709, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
         command += [
-            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
-            *(["-vf", "scale=out_color_matrix=bt709:out_range=tv"] if pixel_format == RGB else []),
-            "-pix_fmt", settings.pix_fmt,
-            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
+            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), *colour,
+            "-pix_fmt", settings.pix_fmt, "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=self._stderr)

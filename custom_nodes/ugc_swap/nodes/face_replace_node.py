@@ -3,7 +3,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..core.engines import STANDALONE_ENGINE_NAMES, SwapSettings
-from .swap_output import swap_output
+from .swap_output import swap_output, mask_override_input, visible_mask_output
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 
 _DEFAULTS = SwapSettings()
@@ -39,16 +39,26 @@ class FaceReplaceNode(io.ComfyNode):
                 io.Float.Input("min_face_confidence", display_name="min face confidence",
                                default=_DEFAULTS.min_face_confidence, min=0.1, max=0.95,
                                step=0.05, tooltip="Detections below this score are ignored."),
+                io.Float.Input("turn_limit", display_name="turn limit", default=_DEFAULTS.turn_limit, min=15.0,
+                               max=90.0, step=1.0,
+                               tooltip="Head turn (degrees) at which the swap has faded back to the filmed face; "
+                                       "it fades over the 15 degrees before. 90 = never fade."),
+                io.Boolean.Input("occlusion", default=_DEFAULTS.occlusion,
+                                 tooltip="Keep hands and objects in front of the face as filmed."),
+                mask_override_input("occlusion-aware"),
             ],
             outputs=[
                 SwappedSegmentsType.Output("swapped_segments"),
                 io.String.Output("summary"),
+                visible_mask_output(),
             ],
         )
 
     @classmethod
     def execute(cls, planned_video, avatar, engine: str, strength: float, colour_match: float, feather: float,
-                smoothing: float, crossfade_frames: int, keep_mouth: bool, min_face_confidence: float) -> io.NodeOutput:
+                smoothing: float, crossfade_frames: int, keep_mouth: bool, min_face_confidence: float,
+                turn_limit: float = _DEFAULTS.turn_limit, occlusion: bool = _DEFAULTS.occlusion,
+                mask_override=None) -> io.NodeOutput:
         settings = SwapSettings(strength, colour_match, feather, smoothing, crossfade_frames, keep_mouth,
-                                min_face_confidence)
-        return swap_output(planned_video, avatar, engine, settings)
+                                min_face_confidence, turn_limit, occlusion)
+        return swap_output(planned_video, avatar, engine, settings, mask_override)

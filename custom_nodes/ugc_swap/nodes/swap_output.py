@@ -7,6 +7,7 @@ from pathlib import Path
 
 import folder_paths
 import numpy as np
+from comfy_api.input_impl import VideoFromFile
 from comfy_api.latest import io
 
 from ..core.engines import FaceEngine, SwapSettings
@@ -20,8 +21,24 @@ def image_tensor_to_rgb(image) -> np.ndarray:
     return np.ascontiguousarray((np.clip(array[..., :3], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
 
 
-def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings) -> io.NodeOutput:
-    """(swapped_segments, summary) for the node's two outputs; clips go to ComfyUI's temp folder."""
+def mask_override_input(tooltip_engine: str) -> io.Video.Input:
+    """The optional mask-video input both face-replace nodes share."""
+    return io.Video.Input(
+        "mask_override", display_name="mask override", optional=True,
+        tooltip="A grey mask video of the WHOLE source, frame for frame (white = face may be swapped), e.g. this "
+                f"node's own visible_mask output edited and loaded back; replaces the automatic {tooltip_engine} mask "
+                "and can only narrow the face area.")
+
+
+def visible_mask_output() -> io.Video.Output:
+    return io.Video.Output(
+        "visible_mask", display_name="visible mask",
+        tooltip="Grey video of the whole source: where the face was swapped (hands and objects in front cut out).")
+
+
+def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings,
+                mask_override=None) -> io.NodeOutput:
+    """(swapped_segments, summary, visible_mask) for the node's outputs; clips go to ComfyUI's temp folder."""
     swapped = swap_segments(
         planned_video,
         image_tensor_to_rgb(avatar),
@@ -30,7 +47,8 @@ def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapS
         clip_dir=Path(folder_paths.get_temp_directory()) / "ugc_swap",
         clip_prefix=uuid.uuid4().hex,
         progress=comfy_progress(planned_video.plan.swapped_frame_count),
+        mask_override=Path(mask_override.get_stream_source()) if mask_override is not None else None,
     )
     report = swapped.report
     summary = f"{report.engine}: face found in {report.frames_with_face} of {report.frames} swap frames"
-    return io.NodeOutput(swapped, "; ".join([summary, *report.warnings()]))
+    return io.NodeOutput(swapped, "; ".join([summary, *report.warnings()]), VideoFromFile(str(swapped.visible_mask)))

@@ -11,7 +11,7 @@ from ..core.engines import SwapSettings
 from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ..core.wan.conditioning import ExternalConditioning
 from ..core.wan.work_region import MASK_SCOPES
-from .swap_output import swap_output
+from .swap_output import swap_output, mask_override_input, visible_mask_output
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 from .wan_sampler import ComfyWanSampler
 
@@ -71,10 +71,14 @@ class WanReplaceNode(io.ComfyNode):
                 io.Mask.Input("character_mask", display_name="character mask", optional=True,
                               tooltip="Your own mask for the WHOLE video, frame for frame (e.g. SAM2); replaces "
                                       "the automatic head/person mask."),
+                io.Boolean.Input("occlusion", default=_SWAP.occlusion,
+                                 tooltip="Keep hands and objects in front of the face as filmed when pasting back."),
+                mask_override_input("paste-back"),
             ],
             outputs=[
                 SwappedSegmentsType.Output("swapped_segments"),
                 io.String.Output("summary"),
+                visible_mask_output(),
             ],
         )
 
@@ -82,14 +86,16 @@ class WanReplaceNode(io.ComfyNode):
     def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
                 generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
                 sampler_name: str, scheduler: str, strength: float, colour_match: float, feather: float,
-                crossfade_frames: int, clip_vision_output=None, pose_video=None, character_mask=None) -> io.NodeOutput:
+                crossfade_frames: int, clip_vision_output=None, pose_video=None, character_mask=None,
+                occlusion: bool = _SWAP.occlusion, mask_override=None) -> io.NodeOutput:
         sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
                                   scheduler, motion_frames)
         wan = WanSettings(mask_scope, pixel_budget, generation_fps, window_length, motion_frames, seed)  # type: ignore[arg-type]
         settings = SwapSettings(strength=strength, colour_match=colour_match, feather=feather,
-                                crossfade_frames=crossfade_frames)
+                                crossfade_frames=crossfade_frames, occlusion=occlusion)
         external = _wired_in(pose_video, character_mask)
-        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external), settings)
+        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external), settings,
+                           mask_override)
 
 
 def _wired_in(pose_video, character_mask) -> ExternalConditioning | None:

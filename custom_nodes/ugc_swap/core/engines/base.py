@@ -23,6 +23,18 @@ class SwapSettings:
     crossfade_frames: int = 6  # fade the swap in and out over this many frames at each segment edge
     keep_mouth: bool = True  # show the filmed mouth interior (teeth, tongue) instead of the avatar's
     min_face_confidence: float = 0.5
+    turn_limit: float = 40.0  # degrees of head turn at which the swap has faded to the filmed face (90 = never)
+    occlusion: bool = True  # cut hands and objects in front of the face out of the swap
+
+
+@dataclass(frozen=True)
+class SwappedFrame:
+    """One output frame and the mask the swap was allowed to show through."""
+
+    image: np.ndarray  # RGB uint8
+    # uint8 (H, W), 255 where the visible face may be swapped (occluders cut out, soft edge), before the fades for
+    # head turns and segment edges; None when no face was found (nothing swapped).
+    visible: np.ndarray | None
 
 
 @dataclass
@@ -82,8 +94,12 @@ class FaceEngine(Protocol):
         fps: Fraction,
         settings: SwapSettings,
         stats: SegmentStats,
-    ) -> Iterator[np.ndarray]:
-        """Yield one output frame per input frame of one swap segment (source frames `segment`), updating `stats`."""
+        visible_masks: Iterator[np.ndarray] | None = None,
+    ) -> Iterator[SwappedFrame]:
+        """Yield one output frame per input frame of one swap segment (source frames `segment`), updating `stats`.
+
+        `visible_masks`, when given, are an artist's masks for the same frames (uint8, frame size, 255 = visible
+        face): they replace the automatic occlusion-aware mask, and can only narrow the engine's own face area."""
         ...
 
     def stage_seconds(self) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """The fast engine: the avatar's face warped onto the filmed face's mesh, frame by frame, on CPU.
 
 Only Apache-2.0 mediapipe models are used. Per frame: detect faces, follow the main one, fit the mesh, smooth
-it over time, warp the avatar onto it, match colour and light, and blend through a feathered mask that leaves
-the filmed mouth interior in place.
+it over time, warp the avatar onto it, match colour and the light across the face, cut out whatever is in front
+of the face (hands, a product), fade to the filmed face as the head turns towards profile, and blend through a
+feathered mask that leaves the filmed mouth interior in place.
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ import numpy as np
 
 from ..crossfade import edge_weight
 from ..faces.blend import ColourFollower, composite, face_mask
+from ..faces.head_turn import TurnFade
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
 from ..faces.main_face import avatar_face_points, main_face_points
+from ..faces.occlusion import OcclusionFinder, visible_face
+from ..faces.shading import follow_shading
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
-from ..faces.warp import face_region, warp_face
+from ..faces.warp import face_region, nondegenerate, triangle_index_map, warp_face
 from ..segment_plan import FrameRange
-from .base import SegmentStats, SwapSettings
+from .base import SegmentStats, SwappedFrame, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
 _COLOUR_FOLLOW = 0.25
+# Margin kept clear around an occluder, as a share of the face width: the soft edge falls on the face, not the cup.
+_OCCLUDER_MARGIN = 0.06
+_MIN_OCCLUDER_MARGIN_PX = 3.0
 
 
 @dataclass(frozen=True)
@@ -57,38 +64,59 @@ class FastLandmarkEngine:
         fps: Fraction,
         settings: SwapSettings,
         stats: SegmentStats,
-    ) -> Iterator[np.ndarray]:
+        visible_masks: Iterator[np.ndarray] | None = None,
+    ) -> Iterator[SwappedFrame]:
         triangles = mesh_triangles()
         outline_ids = np.array(face_outline())
         mouth_ids = np.array(INNER_MOUTH)
         smoother = LandmarkSmoother(float(fps), min_cutoff_hz=smoothing_cutoff(settings.smoothing))
+        turn = TurnFade(settings.turn_limit)
         tracker: MainFaceTracker | None = None
         colour = ColourFollower(_COLOUR_FOLLOW)
-        with FaceAnalyzer(settings.min_face_confidence) as analyzer:
+        with FaceAnalyzer(settings.min_face_confidence) as analyzer, \
+                OcclusionFinder(avatar.points, triangles, find_hands=settings.occlusion) as occlusion:
             for index, frame in enumerate(frames):
+                wired = next(visible_masks) if visible_masks is not None else None
                 stats.frames += 1
                 height, width = frame.shape[:2]
                 tracker = tracker or MainFaceTracker((width, height))
                 points = main_face_points(analyzer, tracker, frame)
                 if points is None:
                     smoother.reset()
-                    yield frame
+                    occlusion.reset()
+                    turn.reset()
+                    yield SwappedFrame(frame, None)
                     continue
                 stats.frames_with_face += 1
                 face_width = float(np.ptp(points[:, 0]))
                 points = smoother(points, face_width)
                 region = face_region(points, (width, height))
                 x0, y0, x1, y1 = region
-                warped, covered = warp_face(avatar.image, avatar.points, points, triangles, region)
+                triangle_index = triangle_index_map(points, triangles, nondegenerate(points, triangles), region)
+                warped, covered = warp_face(avatar.image, avatar.points, points, triangles, region, triangle_index)
                 mask = face_mask(
                     region,
                     points[outline_ids],
                     points[mouth_ids] if settings.keep_mouth else None,
                     settings.feather * face_width,
                 ) * covered
+                if wired is not None:
+                    mask = np.minimum(mask, wired[y0:y1, x0:x1].astype(np.float32) / 255.0)
+                elif settings.occlusion:
+                    occluders = occlusion.occluders(frame, points, region, triangle_index)
+                    mask = visible_face(mask, occluders, max(_MIN_OCCLUDER_MARGIN_PX, _OCCLUDER_MARGIN * face_width))
                 patch = frame[y0:y1, x0:x1]
-                warped = colour.match(patch, warped, (mask > 0.5).astype(np.float32), settings.colour_match)
-                alpha = mask * (settings.strength * edge_weight(index, segment.length, settings.crossfade_frames))
+                face_pixels = (mask > 0.5).astype(np.float32)
+                warped = colour.match(patch, warped, face_pixels, settings.colour_match)
+                warped = follow_shading(warped, patch, face_pixels, face_width, settings.colour_match)
+                fades = settings.strength * edge_weight(index, segment.length, settings.crossfade_frames) * turn(points)
                 out = frame.copy()
-                out[y0:y1, x0:x1] = composite(patch, warped, alpha)
-                yield out
+                out[y0:y1, x0:x1] = composite(patch, warped, mask * fades)
+                yield SwappedFrame(out, _full_frame(mask, region, (height, width)))
+
+
+def _full_frame(mask: np.ndarray, region: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    x0, y0, x1, y1 = region
+    full = np.zeros(shape, np.uint8)
+    full[y0:y1, x0:x1] = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return full

@@ -3,7 +3,9 @@
 Per swap segment: find and track the main face, pick the work region and working size, build the conditioning
 at the generation rate, run the windows through the model (the `WindowSampler` the ComfyUI node supplies), bring
 the result back to the source rate, and composite it into the original frames through the feathered region mask
-with colour matching. Outside the mask every pixel is the source's own; the segment edges cross-fade.
+with colour and light matching. Outside the mask every pixel is the source's own; hands and objects in front of
+the face are cut out of it as in the fast engine; the segment edges cross-fade. The model renders turned heads
+itself (it generates the avatar's head from the pose, it does not warp a frontal photo), so it has no turn fade.
 
 The whole segment is held in memory as uint8 frames (a 5 s 1080p segment is about 0.9 GB): the model needs all
 of it before the first frame can be written.
@@ -20,18 +22,22 @@ import numpy as np
 
 from ..crossfade import edge_weight
 from ..faces.blend import ColourFollower, composite
-from ..faces.landmarks import FaceAnalyzer
+from ..faces.landmarks import FaceAnalyzer, mesh_triangles
 from ..faces.main_face import avatar_face_points, main_face_points
+from ..faces.occlusion import OcclusionFinder, visible_face
+from ..faces.shading import follow_shading
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
+from ..faces.warp import face_region, nondegenerate, triangle_index_map
 from ..wan.conditioning import ExternalConditioning, avatar_reference, build_conditioning, region_masks
 from ..wan.generation import WindowSampler, generate_segment
 from ..wan.windows import Window, generated_position_for, generation_frame_count, plan_windows
 from ..wan.work_region import MaskScope, WorkRegion, head_region, mask_region, person_region
 from ..segment_plan import FrameRange
-from .base import SegmentStats, SwapSettings
+from .base import SegmentStats, SwappedFrame, SwapSettings
 
 _COLOUR_FOLLOW = 0.25
+_OCCLUDER_MARGIN = 0.06  # of the face width, as in the fast engine
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class WanSettings:
 @dataclass(frozen=True)
 class WanAvatar:
     reference: np.ndarray  # RGB uint8: what WanAnimateToVideo gets as reference_image
+    points: np.ndarray  # (468, 2) the avatar's face mesh: a frontal layout for the occlusion check
 
 
 class WanAnimateEngine:
@@ -66,16 +73,17 @@ class WanAnimateEngine:
 
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> WanAvatar:
         points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
-        return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope))
+        return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope), points)
 
     def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment: FrameRange, fps: Fraction,
-                     settings: SwapSettings, stats: SegmentStats) -> Iterator[np.ndarray]:
+                     settings: SwapSettings, stats: SegmentStats,
+                     visible_masks: Iterator[np.ndarray] | None = None) -> Iterator[SwappedFrame]:
         source = list(frames)
         points = _track_main_face(source, fps, settings)
         stats.frames += len(source)
         stats.frames_with_face += sum(p is not None for p in points)
         if all(p is None for p in points):
-            yield from source
+            yield from (SwappedFrame(frame, None) for frame in source)
             return
         height, width = source[0].shape[:2]
         wired_masks = self.external.masks(segment, (width, height)) if self.external else None
@@ -90,7 +98,7 @@ class WanAnimateEngine:
         conditioning = build_conditioning(source, points, masks, region, generated_count, avatar.reference, pose_frames)
         windows = plan_windows(generated_count, self.wan.window_length, self.wan.motion_frames)
         generated = generate_segment(self.sampler, conditioning, windows, self.wan.seed, self.on_window)
-        yield from _composite_segment(source, masks, generated, region, settings)
+        yield from _composite_segment(source, masks, generated, region, settings, points, avatar.points, visible_masks)
 
     def _region(self, points: list[np.ndarray | None], frame_size: tuple[int, int]) -> WorkRegion:
         if self.wan.mask_scope == "head":
@@ -117,27 +125,59 @@ def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSett
 
 
 def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], generated: np.ndarray, region: WorkRegion,
-                       settings: SwapSettings) -> Iterator[np.ndarray]:
-    """Each source frame with the generated region pasted back through its feathered mask, colour-matched."""
+                       settings: SwapSettings, points: list[np.ndarray | None], template_points: np.ndarray,
+                       wired: Iterator[np.ndarray] | None) -> Iterator[SwappedFrame]:
+    """Each source frame with the generated region pasted back through its feathered mask (minus whatever is in
+    front of the face, or an artist's wired-in mask), colour- and light-matched."""
     x0, y0, x1, y1 = region.box
     box_w, box_h = region.box_size
     feather = max(1.0, settings.feather * max(box_w, box_h) / 2)
     # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
     shrink = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * round(feather) + 1),) * 2)
     colour = ColourFollower(_COLOUR_FOLLOW)
-    for index, frame in enumerate(source):
-        mask = masks[index][y0:y1, x0:x1]
-        if not mask.any():
-            yield frame
-            continue
-        low, high, t = generated_position_for(index, len(source), len(generated))
-        made = generated[low] if t == 0 else cv2.addWeighted(generated[low], 1 - t, generated[high], t, 0)
-        made = cv2.resize(made, (box_w, box_h), interpolation=cv2.INTER_CUBIC)
-        patch = frame[y0:y1, x0:x1]
-        made = colour.match(patch, made, (mask > 0).astype(np.float32), settings.colour_match)
-        hard = cv2.erode(mask, shrink)
-        alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2) * (mask > 0)
-        alpha *= settings.strength * edge_weight(index, len(source), settings.crossfade_frames)
-        out = frame.copy()
-        out[y0:y1, x0:x1] = composite(patch, made, alpha)
-        yield out
+    with OcclusionFinder(template_points, mesh_triangles(), find_hands=settings.occlusion) as occlusion:
+        for index, frame in enumerate(source):
+            wired_mask = next(wired) if wired is not None else None
+            mask = masks[index][y0:y1, x0:x1]
+            if not mask.any():
+                yield SwappedFrame(frame, None)
+                continue
+            low, high, t = generated_position_for(index, len(source), len(generated))
+            made = generated[low] if t == 0 else cv2.addWeighted(generated[low], 1 - t, generated[high], t, 0)
+            made = cv2.resize(made, (box_w, box_h), interpolation=cv2.INTER_CUBIC)
+            patch = frame[y0:y1, x0:x1]
+            hard = cv2.erode(mask, shrink)
+            alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2) * (mask > 0)
+            face = points[index]
+            if wired_mask is not None:
+                alpha = np.minimum(alpha, wired_mask[y0:y1, x0:x1].astype(np.float32) / 255.0)
+            elif settings.occlusion and face is not None:
+                face_width = float(np.ptp(face[:, 0]))
+                alpha = visible_face(alpha, _occluders_in_box(occlusion, frame, face, region.box),
+                                     max(3.0, _OCCLUDER_MARGIN * face_width))
+            shown = (alpha > 0.5).astype(np.float32)
+            made = colour.match(patch, made, shown, settings.colour_match)
+            if face is not None:
+                made = follow_shading(made, patch, shown, float(np.ptp(face[:, 0])), settings.colour_match)
+            out = frame.copy()
+            out[y0:y1, x0:x1] = composite(
+                patch, made, alpha * settings.strength * edge_weight(index, len(source), settings.crossfade_frames))
+            visible = np.zeros(frame.shape[:2], np.uint8)
+            visible[y0:y1, x0:x1] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            yield SwappedFrame(out, visible)
+
+
+def _occluders_in_box(occlusion: OcclusionFinder, frame: np.ndarray, points: np.ndarray,
+                      box: tuple[int, int, int, int]) -> np.ndarray:
+    """The occluders in front of the face, over the work region's box (the face lies inside it)."""
+    height, width = frame.shape[:2]
+    face = face_region(points, (width, height))
+    triangles = mesh_triangles()
+    index = triangle_index_map(points, triangles, nondegenerate(points, triangles), face)
+    found = occlusion.occluders(frame, points, face, index)
+    x0, y0, x1, y1 = box
+    over_box = np.zeros((y1 - y0, x1 - x0), np.float32)
+    fx0, fy0, fx1, fy1 = max(face[0], x0), max(face[1], y0), min(face[2], x1), min(face[3], y1)
+    if fx1 > fx0 and fy1 > fy0:
+        over_box[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = found[fy0 - face[1]:fy1 - face[1], fx0 - face[0]:fx1 - face[0]]
+    return over_box

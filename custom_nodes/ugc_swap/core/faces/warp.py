@@ -27,16 +27,61 @@ def face_region(points: np.ndarray, frame_size: tuple[int, int], margin: float =
     )
 
 
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each mesh triangle (the determinant of its [x y 1] rows)."""
+    p0, p1, p2 = (points[triangles[:, k]] for k in range(3))
+    return (p1[:, 0] - p0[:, 0]) * (p2[:, 1] - p0[:, 1]) - (p2[:, 0] - p0[:, 0]) * (p1[:, 1] - p0[:, 1])
+
+
+def nondegenerate(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Which mesh triangles have an area (a warp onto a collapsed triangle is undefined)."""
+    return np.abs(_signed_areas(points, triangles)) > 1e-6
+
+
 def triangle_affines(source: np.ndarray, target: np.ndarray, triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 2, 3) affine maps from target triangles to source triangles, and which triangles are not degenerate."""
-    tgt = np.concatenate([target[triangles], np.ones((len(triangles), 3, 1))], axis=2)  # (T, 3, 3) rows [x y 1]
+    """(T, 2, 3) affine maps from target triangles to source triangles, and which triangles are not degenerate.
+
+    Closed form (barycentric coordinates from the adjugate of each 3x3): numpy's batched `solve` spent ~10 ms per
+    frame on the ~900 tiny systems of the mesh."""
+    area = _signed_areas(target, triangles)
+    valid = np.abs(area) > 1e-6
+    safe = np.where(valid, area, 1.0)
+    t0, t1, t2 = (target[triangles[:, k]] for k in range(3))
+    # Barycentric weight of vertex k at (x, y) is (a_k x + b_k y + c_k) / area, from the opposite edge.
+    rows = []
+    for a, b in ((t1, t2), (t2, t0), (t0, t1)):
+        ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+        rows.append(np.stack([ay - by, bx - ax, ax * by - bx * ay], axis=1) / safe[:, None])  # (T, 3)
+    barycentric = np.stack(rows, axis=1)  # (T, 3 vertices, 3 coefficients)
     src = source[triangles]  # (T, 3, 2)
-    det = np.linalg.det(tgt)
-    valid = np.abs(det) > 1e-6
-    affines = np.zeros((len(triangles), 2, 3))
-    # Solve tgt @ A^T = src for each triangle: A^T = inv(tgt) @ src.
-    affines[valid] = np.linalg.solve(tgt[valid], src[valid]).transpose(0, 2, 1)
+    affines = src.transpose(0, 2, 1) @ barycentric
+    affines[~valid] = 0.0
     return affines, valid
+
+
+def triangle_index_map(target_points: np.ndarray, triangles: np.ndarray, valid: np.ndarray, region: Region) -> np.ndarray:
+    """(H, W) int32 over `region`: which mesh triangle covers each pixel, -1 outside the mesh.
+
+    The costly part of a warp (one polygon fill per triangle), so one map serves every warp onto the same mesh."""
+    x0, y0, x1, y1 = region
+    triangle_index = np.full((y1 - y0, x1 - x0), -1, np.int32)
+    local = np.round((target_points - (x0, y0)) * 16).astype(np.int32)
+    for t in np.flatnonzero(valid):
+        cv2.fillConvexPoly(triangle_index, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    return triangle_index
+
+
+def remap_coordinates(triangle_index: np.ndarray, affines: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
+    """cv2.remap maps for `region` from per-triangle affines (target pixel -> source pixel); -1 off the mesh."""
+    x0, y0 = region[0], region[1]
+    ys, xs = np.nonzero(triangle_index >= 0)
+    chosen = affines[triangle_index[ys, xs]]  # (P, 2, 3)
+    gx, gy = xs + float(x0), ys + float(y0)
+    map_x = np.full(triangle_index.shape, -1.0, np.float32)
+    map_y = np.full(triangle_index.shape, -1.0, np.float32)
+    map_x[ys, xs] = chosen[:, 0, 0] * gx + chosen[:, 0, 1] * gy + chosen[:, 0, 2]
+    map_y[ys, xs] = chosen[:, 1, 0] * gx + chosen[:, 1, 1] * gy + chosen[:, 1, 2]
+    return map_x, map_y
 
 
 def warp_face(
@@ -45,21 +90,14 @@ def warp_face(
     target_points: np.ndarray,
     triangles: np.ndarray,
     region: Region,
+    triangle_index: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The source face drawn onto the target mesh inside `region`, and the mask of pixels the mesh covers."""
-    x0, y0, x1, y1 = region
+    """The source face drawn onto the target mesh inside `region`, and the mask of pixels the mesh covers.
+
+    `triangle_index` (from `triangle_index_map` for the same target mesh and region) saves recomputing it."""
     affines, valid = triangle_affines(source_points, target_points, triangles)
-    triangle_index = np.full((y1 - y0, x1 - x0), -1, np.int32)
-    local = np.round((target_points - (x0, y0)) * 16).astype(np.int32)
-    for t in np.flatnonzero(valid):
-        cv2.fillConvexPoly(triangle_index, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
-    covered = triangle_index >= 0
-    ys, xs = np.nonzero(covered)
-    chosen = affines[triangle_index[ys, xs]]  # (P, 2, 3)
-    gx, gy = xs + float(x0), ys + float(y0)
-    map_x = np.full(triangle_index.shape, -1.0, np.float32)
-    map_y = np.full(triangle_index.shape, -1.0, np.float32)
-    map_x[ys, xs] = chosen[:, 0, 0] * gx + chosen[:, 0, 1] * gy + chosen[:, 0, 2]
-    map_y[ys, xs] = chosen[:, 1, 0] * gx + chosen[:, 1, 1] * gy + chosen[:, 1, 2]
+    if triangle_index is None:
+        triangle_index = triangle_index_map(target_points, triangles, valid, region)
+    map_x, map_y = remap_coordinates(triangle_index, affines, region)
     warped = cv2.remap(source_image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return warped, covered
+    return warped, triangle_index >= 0
