@@ -16,13 +16,13 @@ def _table(report: dict) -> str:
         lines.append(f"| {name} 1080p job vs ffmpeg re-encode | {job['job_s']} s vs {job['reencode_s']} s | ≤ 1.5× | "
                      f"{job['ratio_to_reencode']}× |")
     for name, job in report["jobs"].items():
-        lines.append(f"| {name} job: peak RSS (ComfyUI tree + driver) | {job['peak_rss_mb']} MB "
-                     f"(ComfyUI {job.get('peak_rss_comfyui_mb', '?')}, driver {job.get('peak_rss_driver_mb', '?')}) | "
-                     f"≤ 1536 MB | {job['peak_rss_mb'] / 1536:.2f}× limit |")
+        lines.append(f"| {name} job: peak memory, PSS (ComfyUI tree + driver) | {job['peak_pss_mb']} MB "
+                     f"(ComfyUI {job['peak_pss_comfyui_mb']}, driver {job['peak_pss_driver_mb']}) | "
+                     f"≤ 1536 MB | {job['peak_pss_mb'] / 1536:.2f}× limit |")
     jobs = list(report["jobs"].values())
     if len(jobs) == 2:
-        growth = jobs[1]["peak_rss_mb"] / jobs[0]["peak_rss_mb"]
-        lines.append(f"| peak RSS, longer job / shorter job | {growth:.2f} | ≤ 1.10 | — |")
+        growth = jobs[1]["peak_pss_mb"] / jobs[0]["peak_pss_mb"]
+        lines.append(f"| peak memory, longer job / shorter job | {growth:.2f} | ≤ 1.10 | — |")
     for name, job in report["jobs"].items():
         lines.append(f"| {name} job: driver overhead (wall − ComfyUI) | {job['driver_overhead_s']} s | ≤ 2 s | — |")
     lines.append(f"| ComfyUI cold start to first job ready | {report['comfyui_cold_start_s']} s | — | — |")
@@ -48,8 +48,8 @@ def _chart(report: dict, path: Path) -> None:
         labels.append(f"{name} job\n÷ re-encode")
         values.append(job["ratio_to_reencode"])
         limits.append(1.5)
-        labels.append(f"{name} peak RSS\n÷ 1.5 GB")
-        values.append(round(job["peak_rss_mb"] / 1536, 2))
+        labels.append(f"{name} peak memory\n÷ 1.5 GB")
+        values.append(round(job["peak_pss_mb"] / 1536, 2))
         limits.append(1.0)
     figure, axis = plt.subplots(figsize=(11, 4))
     bars = axis.bar(range(len(values)), values, color=["#4c72b0" if i < 4 else "#dd8452" for i in range(len(values))])

@@ -3,7 +3,7 @@
 1. Fast engine throughput (frames/s of swap_segment, decode excluded) at 720p and 1080p, landscape and portrait,
    against the targets (30 fps at 720p, 20 fps at 1080p on 2 cores).
 2. A whole 30 s 1080p job through ComfyUI against a plain ffmpeg re-encode of the same file (target ≤ 1.5×).
-3. Peak memory (RSS of ComfyUI and this driver) for 30 s and 60 s jobs (target ≤ 1.5 GB, 60 s within 10 %).
+3. Peak memory (PSS of ComfyUI's process tree and the driver) for 30 s and 60 s jobs (target ≤ 1.5 GB, 60 s within 10 %).
 4. Driver overhead (job wall time minus ComfyUI execution, target ≤ 2 s) and ComfyUI cold start.
 5. The Wan path with the tiny model, per stage (bench/wan_stages.py; run it on a GPU for GPU figures).
 
@@ -60,9 +60,13 @@ def engine_throughput(folder: Path, frames: int) -> dict[str, dict]:
     return results
 
 
-class PeakRss:
-    """Polls the RSS of the driver process and of the ComfyUI process tree (its ffmpeg children included),
-    keeping each one's peak and the peak of their sum."""
+class PeakMemory:
+    """Polls the memory of the driver process and of the ComfyUI process tree (its ffmpeg children included),
+    keeping each one's peak and the peak of their sum.
+
+    Memory is PSS (each shared page split between the processes that map it), not RSS: summed RSS counts a
+    page once per process, and a child between fork and exec would count all of ComfyUI a second time
+    (observed: 950 MB that never existed)."""
 
     def __init__(self, driver_pid: int, comfyui_pid: int) -> None:
         self.driver, self.comfyui = psutil.Process(driver_pid), psutil.Process(comfyui_pid)
@@ -71,23 +75,27 @@ class PeakRss:
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     @staticmethod
-    def _tree_rss(process: psutil.Process, children: bool) -> int:
+    def _pss(process: psutil.Process) -> int:
         try:
-            found = process.memory_info().rss
-            if children:
-                found += sum(c.memory_info().rss for c in process.children(recursive=True))
-            return found
+            return process.memory_full_info().pss
         except psutil.Error:
-            return 0
+            return 0  # a child that exited between listing and reading
+
+    def _tree(self, process: psutil.Process) -> int:
+        try:
+            children = process.children(recursive=True)
+        except psutil.Error:
+            children = []
+        return self._pss(process) + sum(self._pss(child) for child in children)
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            driver, comfyui = self._tree_rss(self.driver, False), self._tree_rss(self.comfyui, True)
+            driver, comfyui = self._pss(self.driver), self._tree(self.comfyui)
             self.peak_driver, self.peak_comfyui = max(self.peak_driver, driver), max(self.peak_comfyui, comfyui)
             self.peak = max(self.peak, driver + comfyui)
             time.sleep(0.1)
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -117,7 +125,7 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
             wall_started = time.perf_counter()
             driver = subprocess.Popen([sys.executable, str(REPO / "bench" / "job_runner.py"), server.url, str(video),
                                        str(avatar), str(folder / "out")], stdout=subprocess.PIPE, text=True)
-            with PeakRss(driver.pid, server._process.pid) as memory:
+            with PeakMemory(driver.pid, server._process.pid) as memory:
                 output, _ = driver.communicate()
             wall = time.perf_counter() - wall_started
             if driver.returncode != 0:
@@ -129,9 +137,9 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
                 "comfyui_s": round(outcome["comfyui_s"], 2),
                 "driver_overhead_s": round(outcome["wall_s"] - outcome["comfyui_s"], 2),
                 "stage_seconds": outcome["stage_seconds"],
-                "peak_rss_mb": round(memory.peak / 1024**2),
-                "peak_rss_comfyui_mb": round(memory.peak_comfyui / 1024**2),
-                "peak_rss_driver_mb": round(memory.peak_driver / 1024**2),
+                "peak_pss_mb": round(memory.peak / 1024**2),
+                "peak_pss_comfyui_mb": round(memory.peak_comfyui / 1024**2),
+                "peak_pss_driver_mb": round(memory.peak_driver / 1024**2),
             }
     return {"comfyui_cold_start_s": round(cold_start, 2), "jobs": jobs}
 
