@@ -78,6 +78,7 @@ class WorkerStack:
             "UGC_SWAP_AIRTABLE_ENDPOINT_URL": self.airtable.url,
             "UGC_SWAP_WORK_DIR": str(self.work_dir),
             "UGC_SWAP_COMFYUI_DEVICE": "cpu",
+            "UGC_SWAP_ENGINES": "fast",  # no Wan models here: a worker offering wan would refuse to start
             "UGC_SWAP_API_KEY": PODS_API_KEY,
             "PYTHONUNBUFFERED": "1",
         }
