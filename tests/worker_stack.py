@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,8 @@ AIRTABLE_KEY = "patTESTKEY.0123456789abcdef"
 PODS_API_KEY = "pods-test-key-0123456789"
 SECRETS = (WEBHOOK_SECRET, AIRTABLE_KEY, PODS_API_KEY, TEST_SECRET)
 BUCKET = "ugc-results"
+# (arguments, environment, port, log path, probe path) -> the worker's process, answering on the port
+Launcher = Callable[[list[str], dict[str, str], int, Path, str], subprocess.Popen]
 BASE_ID = "appTESTBASE00001"
 TABLE = "Customers"
 
@@ -121,10 +123,11 @@ class WorkerStack:
 
 
 @contextmanager
-def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str,
+def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str, launch: Launcher | None = None,
                    **env_overrides: str) -> Iterator[tuple[WorkerStack, str]]:
     """The stack plus one worker process (Runpod local API or Pods server) configured for it, with
-    `env_overrides` on top of the standard environment; yields the stack and the worker's URL."""
+    `env_overrides` on top of the standard environment; yields the stack and the worker's URL. `launch` starts
+    the worker (default: a local Python process; the Docker image test passes a container launcher)."""
     import pytest
 
     with pytest.MonkeyPatch.context() as patch:
@@ -133,7 +136,7 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
             port = free_port()
             command = [arg.replace("{port}", str(port)) for arg in args]
             env = stack.environment(**env_overrides)
-            process = start_worker_process(command, env, port, work_dir / "worker.log", probe_path)
+            process = (launch or start_worker_process)(command, env, port, work_dir / "worker.log", probe_path)
             try:
                 yield stack, f"http://127.0.0.1:{port}"
             finally:
