@@ -28,14 +28,30 @@ COPY requirements/lock.txt requirements/comfyui.txt requirements/
 COPY bin/setup bin/
 RUN --mount=type=cache,target=/root/.cache/pip bin/setup
 
+# Models: UGC_SWAP_MODELS_DIR is /runpod-volume/models, where Runpod mounts a network volume on serverless workers.
+# MODELS=volume (default) leaves that folder to the volume. MODELS=baked downloads the files of MODELS_MANIFEST
+# into it at build time, each checked against its size and sha256 (a missing, truncated or corrupt download fails
+# the build), for endpoints without a volume; a volume mounted there would hide them. Only what the download
+# imports is copied first, so code changes do not invalidate the (≈ 28 GB) models layer.
+ARG MODELS=volume
+ARG MODELS_MANIFEST=workflows/models.json
+ENV UGC_SWAP_MODELS_DIR=/runpod-volume/models
+COPY bin/_env.sh bin/
+COPY driver/__init__.py driver/log_privacy.py driver/model_manifest.py driver/
+COPY custom_nodes/ugc_swap/__init__.py custom_nodes/ugc_swap/
+COPY custom_nodes/ugc_swap/core/__init__.py custom_nodes/ugc_swap/core/errors.py custom_nodes/ugc_swap/core/
+COPY ${MODELS_MANIFEST} /opt/ugc-swap/models.json
+RUN case "$MODELS" in \
+      volume) ;; \
+      baked) . bin/_env.sh && python -m driver.model_manifest /opt/ugc-swap/models.json "$UGC_SWAP_MODELS_DIR" ;; \
+      *) echo "MODELS must be volume or baked, got '$MODELS'" >&2; exit 1 ;; \
+    esac
+
 COPY bin/ bin/
 COPY workflows/ workflows/
 COPY custom_nodes/ custom_nodes/
 COPY driver/ driver/
 COPY runpod_handler.py test_input.json ./
 
-# Models are read from this folder through ComfyUI's extra model paths: a Runpod network volume is mounted at
-# /runpod-volume on serverless workers (set /workspace/models for a Pod's volume).
-ENV UGC_SWAP_MODELS_DIR=/runpod-volume/models \
-    UGC_SWAP_WORK_DIR=/tmp/ugc-swap
+ENV UGC_SWAP_WORK_DIR=/tmp/ugc-swap
 ENTRYPOINT ["/opt/ugc-swap/app/bin/worker"]

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def container_launcher(podman: Podman, image: str) -> Launcher:
         name = f"ugc-swap-test-{port}"
         work_dir = log_path.parent
         command = podman_run_args(name, image, config, [(work_dir, str(work_dir))])
+        started = time.monotonic()
         with open(log_path, "ab") as log:
             process = podman.popen(*command, *args, env=config, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -56,6 +58,9 @@ def container_launcher(podman: Podman, image: str) -> Launcher:
             stop_process(process)
             podman.run("rm", "--force", name, check=False)
             raise
+        # The cold start a Runpod worker pays before its first job (here on CPU), shown with `pytest -s`.
+        print(f"\n{config.get('UGC_SWAP_MODE', 'serverless')} worker container answering after "
+              f"{time.monotonic() - started:.1f} s")
         return process
 
     return launch

@@ -163,13 +163,35 @@ def _remove_other_bases(podman: Podman, keep: str) -> None:
         podman.run("rmi", "--force", old, check=False)
 
 
-def build_image(podman: Podman, context: Path, tag: str, base: str, timeout_s: float = 3600) -> str:
-    """`podman build` of the Dockerfile on `base`; returns the build log (raises with its tail on failure)."""
+class BuildError(RuntimeError):
+    pass
+
+
+def build_image(podman: Podman, context: Path, tag: str, base: str, timeout_s: float = 3600,
+                build_args: dict[str, str] | None = None) -> str:
+    """`podman build` of the Dockerfile on `base`; returns the build log (BuildError with its tail on failure)."""
     mounts = [arg for store in local_pip_stores() for arg in ("--volume", f"{store}:{store}:ro")]
+    mounts += [arg for name, value in (build_args or {}).items() for arg in ("--build-arg", f"{name}={value}")]
     # Docker format: the OCI format drops SHELL (and with it pipefail); Runpod and Docker Hub take either.
     done = podman.run("build", "--format", "docker", "--network", "host", "--build-arg", f"BASE={base}",
                       *mounts, "--tag", tag, str(context), check=False, timeout=timeout_s,
                       stderr=subprocess.STDOUT, capture_output=False, stdout=subprocess.PIPE)
     if done.returncode != 0:
-        raise RuntimeError(f"podman build failed ({done.returncode}):\n{done.stdout[-6000:]}")
+        raise BuildError(f"podman build failed ({done.returncode}):\n{done.stdout[-6000:]}")
     return done.stdout
+
+
+def copy_build_context(repo: Path, target: Path) -> Path:
+    """The files .dockerignore lets into the build (its `!path` lines), copied: a context a test may add to."""
+    for line in (repo / ".dockerignore").read_text().splitlines():
+        if line.startswith("!"):
+            source = repo / line[1:].rstrip("/")
+            if source.is_dir():
+                shutil.copytree(source, target / source.relative_to(repo),
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                (target / source.relative_to(repo)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target / source.relative_to(repo))
+    for name in ("Dockerfile", ".dockerignore"):
+        shutil.copy2(repo / name, target / name)
+    return target
