@@ -10,10 +10,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from driver.comfy_server import wait_until_answering
-
 from .podman_env import Podman
-from .worker_stack import Launcher, stop_process
+from .worker_stack import Launcher, await_worker
 
 # Names whose value is a secret: such a name followed by a value must never be in image metadata.
 SECRET_NAME = re.compile(r"[A-Z0-9_]*(SECRET|API_KEY|ACCESS_KEY|TOKEN|PASSWORD)[A-Z0-9_]*=\S+")
@@ -25,7 +23,8 @@ def worker_config(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if os.environ.get(k) != v or k.startswith("AWS_")}
 
 
-def podman_run_args(name: str, image: str, config: Iterable[str], volumes: Iterable[tuple[Path, str]] = ()) -> list[str]:
+def podman_run_args(name: str, image: str, config: Iterable[str],
+                    volumes: Iterable[tuple[Path, str]] = ()) -> list[str]:
     """`podman run` on CPU with host networking; `-e NAME` without a value takes it from podman's environment,
     so no secret is ever on a command line."""
     args = ["run", "--rm", "--init", "--network", "host", "--name", name]
@@ -51,11 +50,8 @@ def container_launcher(podman: Podman, image: str) -> Launcher:
             process = podman.popen(*command, *args, env=config, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_until_answering(f"http://127.0.0.1:{port}", timeout_s, process,
-                                 lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path,
-                                 name="worker container")
+            await_worker(process, port, log_path, probe_path, timeout_s, name="worker container")
         except BaseException:
-            stop_process(process)
             podman.run("rm", "--force", name, check=False)
             raise
         # The cold start a Runpod worker pays before its first job (here on CPU), shown with `pytest -s`.

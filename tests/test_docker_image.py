@@ -32,6 +32,9 @@ from .worker_stack import PODS_API_KEY, REPO, SECRETS, running_worker
 IMAGE = "localhost/ugc-swap:test"
 RUNPOD_ARGS = ["--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", "{port}"]
 PODS_ARGS = ["--host", "127.0.0.1", "--port", "{port}"]
+# The first build on a fresh machine (debootstrap base + the ~7 GB environment layer) takes ~10 min on 2 cores,
+# more than the suite's 600 s per test; later runs take seconds from the layer cache.
+pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +97,20 @@ def test_a_missing_model_stops_the_container_naming_it(podman, image, tmp_path):
     for model in models[1:]:
         assert model.name not in done.stderr, f"{model.name} is on the volume but reported"
     assert time.monotonic() - started < 60, "the model check must fail the worker before ComfyUI starts"
+
+
+def test_models_mode_downloads_into_the_volume_and_names_a_failure(podman, image, tmp_path):
+    """UGC_SWAP_MODE=models fills the mounted volume from the manifest; no model host is reachable here, so it must
+    fail on the first file, say which, and leave no partial file behind."""
+    first = load_manifest()[0]
+    (tmp_path / "volume").mkdir()
+    config = {"UGC_SWAP_MODE": "models"}
+    args = podman_run_args(f"ugc-swap-test-download-{os.getpid()}", image, config,
+                           [(tmp_path / "volume", "/runpod-volume/models")])
+    done = podman.run(*args, check=False, timeout=300, env=config)
+    assert done.returncode != 0
+    assert f"download of {first.folder}/{first.name} failed" in done.stderr, done.stderr[-3000:]
+    assert [p for p in (tmp_path / "volume").rglob("*") if p.is_file()] == []
 
 
 def test_no_secret_is_baked_into_any_layer(podman, image):

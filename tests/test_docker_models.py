@@ -20,6 +20,9 @@ from .podman_env import BuildError, Podman, build_image, copy_build_context, ens
 from .worker_stack import REPO
 
 MANIFEST_IN_CONTEXT = "workflows/models.baked-test.json"
+# The first build on a fresh machine (debootstrap base + the ~7 GB environment layer) takes ~10 min on 2 cores,
+# more than the suite's 600 s per test; later runs take seconds from the layer cache.
+pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")

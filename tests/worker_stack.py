@@ -167,14 +167,19 @@ def start_worker_process(args: list[str], env: dict[str, str], port: int, log_pa
     with open(log_path, "ab") as log:
         process = subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    await_worker(process, port, log_path, probe_path, timeout_s)
+    return process
+
+
+def await_worker(process: subprocess.Popen, port: int, log_path: Path, probe_path: str, timeout_s: float,
+                 name: str = "worker") -> None:
+    """Wait until the worker answers on `port`; stop it and raise (with its log's tail) if it exits or never does."""
     try:
         wait_until_answering(f"http://127.0.0.1:{port}", timeout_s, process,
-                             lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path,
-                             name="worker")
+                             lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path, name=name)
     except BaseException:
         stop_process(process)
         raise
-    return process
 
 
 def stop_process(process: subprocess.Popen) -> None:
