@@ -3,7 +3,7 @@
 # it: docs/deploy.md.
 #
 # BASE: torch 2.14.1 from requirements/lock.txt brings its own CUDA 13 libraries (the nvidia-* wheels), so the
-# base only supplies Ubuntu 22.04 (the last Ubuntu LTS with python3.11 packages, which the lock is made for) and
+# base only supplies Ubuntu 22.04 (which packages python3.11, the lock's Python; 24.04 defaults to 3.12) and
 # the NVIDIA container runtime's settings. The host driver must support CUDA 13. Tests build on a local Debian
 # bookworm base instead (--build-arg BASE=localhost/...), because no registry is reachable there.
 ARG BASE=nvidia/cuda:13.0.2-base-ubuntu22.04
