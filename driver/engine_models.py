@@ -14,7 +14,14 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .model_manifest import LOADER_INPUTS, ModelFile, ModelManifestError, load_manifest, problems_with
+from .model_manifest import (
+    LOADER_INPUTS,
+    ModelFile,
+    ModelManifestError,
+    files_loaded_by,
+    load_manifest,
+    problems_with,
+)
 from .workflow import load_api_workflow, workflow_for_engine
 
 EXTRA_PATHS_NAME = "ugc_swap_models"
@@ -22,8 +29,6 @@ EXTRA_PATHS_NAME = "ugc_swap_models"
 
 def files_needed(engines: Iterable[str], environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """(ComfyUI folder, file name) of every model the engines' graphs load, in a stable order."""
-    from .model_manifest import files_loaded_by
-
     needed: set[tuple[str, str]] = set()
     for engine in engines:
         needed |= files_loaded_by(load_api_workflow(workflow_for_engine(engine, environ)))
@@ -38,7 +43,7 @@ def check_engine_models(engines: Iterable[str], models_dirs: list[Path], environ
     problems = []
     for folder, name in files_needed(engines, environ):
         model = manifest.get((folder, name)) or ModelFile(name, folder, "the custom workflow's source", -1, "")
-        if not any(_whole(model, models_dir, check_hash) for models_dir in models_dirs):
+        if all(_problems(model, models_dir, check_hash) for models_dir in models_dirs):
             # Report against the first folder: that is where a missing file is expected (UGC_SWAP_MODELS_DIR).
             problems += _problems(model, models_dirs[0], check_hash)
     if problems:
@@ -47,10 +52,6 @@ def check_engine_models(engines: Iterable[str], models_dirs: list[Path], environ
                                  f"{folders}: " + "; ".join(problems) + ". Put them on the models volume "
                                  "(`ugc-swap models download --models-dir DIR`) or leave the engine out of "
                                  "UGC_SWAP_ENGINES.")
-
-
-def _whole(model: ModelFile, models_dir: Path, check_hash: bool) -> bool:
-    return not _problems(model, models_dir, check_hash)
 
 
 def _problems(model: ModelFile, models_dir: Path, check_hash: bool) -> list[str]:
