@@ -143,7 +143,7 @@ def watch_command(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with worker.comfy:
+    with worker.start().comfy:  # start() checks the engines' models first, as in the other worker modes
         ran = watch(worker, worker.airtable, args.interval, stop, once=args.once)
     print(f"watch: ran {ran} row(s)")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .comfy_client import ComfyClient
 from .comfy_server import LocalComfyUI
+from .engine_models import write_extra_model_paths
 from .errors import ComfyUnavailableError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class ComfyService:
     base_dir: Path | None = None
     external_url: str | None = None
     cpu: bool | None = None
+    models_dir: Path | None = None  # added to ComfyUI's model folders through an extra_model_paths file
     ready_timeout_s: float = 300.0
     _server: LocalComfyUI | None = field(default=None, init=False, repr=False)
     restarts: int = field(default=0, init=False)
@@ -47,7 +49,11 @@ class ComfyService:
                 raise ComfyUnavailableError("no ComfyUI URL and no base directory to start one in")
             cpu = (not gpu_available()) if self.cpu is None else self.cpu
             log.info("starting ComfyUI under %s (%s)", self.base_dir, "CPU" if cpu else "GPU")
-            self._server = LocalComfyUI(self.base_dir, cpu=cpu).start(self.ready_timeout_s)
+            extra = ()
+            if self.models_dir is not None:
+                paths = write_extra_model_paths(self.models_dir, self.base_dir / "extra_model_paths.yaml")
+                extra = ("--extra-model-paths-config", str(paths))
+            self._server = LocalComfyUI(self.base_dir, cpu=cpu, extra_args=extra).start(self.ready_timeout_s)
         return self
 
     def client(self) -> ComfyClient:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from ugc_swap.core.engines import ENGINE_NAMES
 from ugc_swap.core.errors import UgcSwapError
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
@@ -42,6 +43,9 @@ class DriverConfig:
     api_key: str | None = field(default=None, repr=False)
     min_free_disk_bytes: int = 2 * 1024**3
     quality: QualitySettings = QualitySettings()
+    engines: tuple[str, ...] = ENGINE_NAMES  # what this worker offers; their models are checked at start
+    models_dir: Path | None = None  # extra models folder for ComfyUI (a network volume, or models baked in)
+    verify_model_hashes: bool = False
 
 
 class _Reader:
@@ -67,6 +71,16 @@ class _Reader:
         if value < minimum:
             self.problems.append(f"{name} must be at least {minimum}, got {raw!r}")
         return value
+
+    def names(self, name: str, default: tuple[str, ...], options: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        chosen = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        unknown = [part for part in chosen if part not in options]
+        if unknown or not chosen:
+            self.problems.append(f"{name} must be a comma list of {', '.join(options)}, got {raw!r}")
+        return chosen
 
     def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
         value = self.text(name, default)
@@ -114,6 +128,9 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
             identity_action=read.choice("UGC_SWAP_IDENTITY_ACTION", "warn", ("warn", "fail")),  # type: ignore[arg-type]
             price_per_s=read.number("UGC_SWAP_PRICE_PER_S", -1.0, 0.0, float) if read.text("UGC_SWAP_PRICE_PER_S") else None,
         ),
+        engines=read.names("UGC_SWAP_ENGINES", ENGINE_NAMES, ENGINE_NAMES),
+        models_dir=Path(models_dir).expanduser() if (models_dir := read.text("UGC_SWAP_MODELS_DIR")) else None,
+        verify_model_hashes=read.choice("UGC_SWAP_VERIFY_MODEL_HASHES", "0", ("0", "1")) == "1",
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))

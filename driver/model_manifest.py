@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,3 +122,20 @@ def download(models_dir: Path, files: Iterable[ModelFile], timeout_s: float = 60
             partial.unlink(missing_ok=True)
         fetched.append(target)
     return fetched
+
+
+def main(argv: list[str]) -> int:
+    """`python -m driver.model_manifest MANIFEST MODELS_DIR`: the image build's model step. It imports only this
+    module, so the layer holding ~28 GB of models does not depend on (and is not rebuilt for) the rest of the code."""
+    manifest, models_dir = Path(argv[0]), Path(argv[1])
+    try:
+        for path in download(models_dir, load_manifest(manifest)):
+            print(f"downloaded {path} (size and sha256 match {manifest.name})")
+    except UgcSwapError as error:
+        print(f"model download failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

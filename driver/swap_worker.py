@@ -8,6 +8,7 @@ webhook and the returned result always agree; and the job's files are removed wh
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 import uuid
@@ -22,7 +23,8 @@ from .airtable_rows import AirtableRows
 from .comfy_service import ComfyService
 from .config import DriverConfig
 from .input_fetch import fetch_input
-from .job_request import JobRequest, parse_job_request, reply_to, webhook_problem
+from .engine_models import check_engine_models
+from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
 from .job_quality import gpu_name, quality_report, with_report
@@ -48,11 +50,15 @@ class SwapWorker:
     @classmethod
     def from_config(cls, config: DriverConfig) -> SwapWorker:
         comfy = ComfyService(base_dir=config.work_dir / "comfyui", external_url=config.comfyui_url,
-                             cpu=config.comfyui_cpu)
+                             cpu=config.comfyui_cpu, models_dir=config.models_dir)
         return cls(config, comfy, AirtableRows(config.airtable) if config.airtable else None)
 
     def start(self) -> SwapWorker:
-        """Start ComfyUI now rather than on the first job, so a broken install fails the worker at boot."""
+        """Check the engines' models and start ComfyUI now rather than on the first job, so a broken install
+        fails the worker at boot with a message naming what is missing."""
+        if self.config.comfyui_url is None:  # an external server's models are its own business
+            models_dirs = [d for d in (self.config.models_dir, self.config.work_dir / "comfyui" / "models") if d]
+            check_engine_models(self.config.engines, models_dirs, os.environ, self.config.verify_model_hashes)
         self.comfy.start()
         return self
 
@@ -66,6 +72,9 @@ class SwapWorker:
         ledger, locked = self._ledger(), False
         try:
             request = parse_job_request(event)
+            if request.engine not in self.config.engines:
+                raise InvalidRequestError(f"'engine' {request.engine!r} is not offered by this worker "
+                                          f"(UGC_SWAP_ENGINES={','.join(self.config.engines)})")
             if ledger is not None:
                 earlier = None if request.force else ledger.finished(request.record_id)
                 if earlier is not None:

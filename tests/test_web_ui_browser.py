@@ -29,8 +29,8 @@ PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapWanReplace", "
 def browser_report(tmp_path_factory):
     chromium = shutil.which("chromium")
     modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
-    assert chromium, "Debian's chromium is missing: bin/setup installs it as root (apt-get install chromium)"
-    assert modules.is_dir(), f"playwright-core is missing at {modules}: run bin/setup"
+    assert chromium, "Debian's chromium is missing: bin/test-tools installs it as root (apt-get install chromium)"
+    assert modules.is_dir(), f"playwright-core is missing at {modules}: run bin/test-tools (bin/test does)"
     work, shots = tmp_path_factory.mktemp("web_ui"), tmp_path_factory.mktemp("screenshots")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "driver.web_ui", "--port", str(port), "--work-dir", str(work),

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,8 @@ AIRTABLE_KEY = "patTESTKEY.0123456789abcdef"
 PODS_API_KEY = "pods-test-key-0123456789"
 SECRETS = (WEBHOOK_SECRET, AIRTABLE_KEY, PODS_API_KEY, TEST_SECRET)
 BUCKET = "ugc-results"
+# (arguments, environment, port, log path, probe path) -> the worker's process, answering on the port
+Launcher = Callable[[list[str], dict[str, str], int, Path, str], subprocess.Popen]
 BASE_ID = "appTESTBASE00001"
 TABLE = "Customers"
 
@@ -78,6 +80,7 @@ class WorkerStack:
             "UGC_SWAP_AIRTABLE_ENDPOINT_URL": self.airtable.url,
             "UGC_SWAP_WORK_DIR": str(self.work_dir),
             "UGC_SWAP_COMFYUI_DEVICE": "cpu",
+            "UGC_SWAP_ENGINES": "fast",  # no Wan models here: a worker offering wan would refuse to start
             "UGC_SWAP_API_KEY": PODS_API_KEY,
             "PYTHONUNBUFFERED": "1",
         }
@@ -120,10 +123,11 @@ class WorkerStack:
 
 
 @contextmanager
-def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str,
+def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path: str, launch: Launcher | None = None,
                    **env_overrides: str) -> Iterator[tuple[WorkerStack, str]]:
     """The stack plus one worker process (Runpod local API or Pods server) configured for it, with
-    `env_overrides` on top of the standard environment; yields the stack and the worker's URL."""
+    `env_overrides` on top of the standard environment; yields the stack and the worker's URL. `launch` starts
+    the worker (default: a local Python process; the Docker image test passes a container launcher)."""
     import pytest
 
     with pytest.MonkeyPatch.context() as patch:
@@ -132,7 +136,7 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
             port = free_port()
             command = [arg.replace("{port}", str(port)) for arg in args]
             env = stack.environment(**env_overrides)
-            process = start_worker_process(command, env, port, work_dir / "worker.log", probe_path)
+            process = (launch or start_worker_process)(command, env, port, work_dir / "worker.log", probe_path)
             try:
                 yield stack, f"http://127.0.0.1:{port}"
             finally:
@@ -163,14 +167,19 @@ def start_worker_process(args: list[str], env: dict[str, str], port: int, log_pa
     with open(log_path, "ab") as log:
         process = subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    await_worker(process, port, log_path, probe_path, timeout_s)
+    return process
+
+
+def await_worker(process: subprocess.Popen, port: int, log_path: Path, probe_path: str, timeout_s: float,
+                 name: str = "worker") -> None:
+    """Wait until the worker answers on `port`; stop it and raise (with its log's tail) if it exits or never does."""
     try:
         wait_until_answering(f"http://127.0.0.1:{port}", timeout_s, process,
-                             lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path,
-                             name="worker")
+                             lambda: log_path.read_text(errors="replace")[-3000:], probe_path=probe_path, name=name)
     except BaseException:
         stop_process(process)
         raise
-    return process
 
 
 def stop_process(process: subprocess.Popen) -> None:
