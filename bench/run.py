@@ -64,9 +64,10 @@ class PeakMemory:
     """Polls the memory of the driver process and of the ComfyUI process tree (its ffmpeg children included),
     keeping each one's peak and the peak of their sum.
 
-    Memory is PSS (each shared page split between the processes that map it), not RSS: summed RSS counts a
-    page once per process, and a child between fork and exec would count all of ComfyUI a second time
-    (observed: 950 MB that never existed)."""
+    Memory is PSS (each shared page split between the processes that map it), not RSS: summed RSS counts the
+    ffmpeg binary's pages once per ffmpeg process. A child caught between fork and exec (the same command line
+    as ComfyUI, alive for a few ms while ffmpeg starts) is skipped: polled mid-fork it read as a second ComfyUI
+    of up to 950 MB that never existed."""
 
     def __init__(self, driver_pid: int, comfyui_pid: int) -> None:
         self.driver, self.comfyui = psutil.Process(driver_pid), psutil.Process(comfyui_pid)
@@ -83,10 +84,18 @@ class PeakMemory:
 
     def _tree(self, process: psutil.Process) -> int:
         try:
-            children = process.children(recursive=True)
+            command = process.cmdline()
+            children = [c for c in process.children(recursive=True) if not self._forked_from(c, command)]
         except psutil.Error:
             children = []
         return self._pss(process) + sum(self._pss(child) for child in children)
+
+    @staticmethod
+    def _forked_from(child: psutil.Process, parent_command: list[str]) -> bool:
+        try:
+            return child.cmdline() == parent_command
+        except psutil.Error:
+            return True  # gone already
 
     def _poll(self) -> None:
         while not self._stop.is_set():
