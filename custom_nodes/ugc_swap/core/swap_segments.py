@@ -16,6 +16,7 @@ import numpy as np
 
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
+from .heap import release_freed_memory
 from .mask_video import MaskVideoWriter, wired_masks
 from .progress import ProgressCallback, no_progress
 from .planned_video import PlannedVideo
@@ -78,6 +79,8 @@ def swap_segments(
         for clip in clips:
             clip.path.unlink(missing_ok=True)
         raise
+    finally:
+        release_freed_memory()
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
     return SwappedSegments(planned, tuple(clips), report, mask_path)

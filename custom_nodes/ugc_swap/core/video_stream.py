@@ -104,8 +104,11 @@ class FrameReader:
         filters = f"fps={_fps_arg(self.info.fps)},trim=start_frame={self.start},setpts=PTS-STARTPTS"
         if self.pixel_format == YUV420:
             filters += "," + _TO_OUTPUT_YUV
+        # One decoding thread: a single thread decodes 1080p H.264 at ~250 fps, far ahead of every consumer here
+        # (engine ~20 fps, encoder ~50 fps), and each extra frame thread holds its own frames (measured: 112 MB
+        # with ffmpeg's default threads, 71 MB with one, at 1080p).
         command = [
-            ffmpeg_executable(), "-nostdin", "-v", "error", "-i", self.info.path,
+            ffmpeg_executable(), "-nostdin", "-v", "error", "-threads", "1", "-i", self.info.path,
             "-map", "0:v:0", "-vf", filters, "-frames:v", str(end - self.start),
             "-f", "rawvideo", "-pix_fmt", self.pixel_format, "pipe:1",
         ]  # fmt: skip
@@ -176,8 +179,10 @@ class FrameWriter:
         else:
             to_bt709 = ["-vf", "scale=out_color_matrix=bt709:out_range=tv"] if pixel_format == RGB else []
             colour = [*to_bt709, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        # x264 defaults to 1.5 threads per core; one per core encodes as fast here with ~30 MB less at 1080p.
         command += [
-            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), *colour,
+            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-threads", str(os.cpu_count() or 1),
+            *colour,
             "-pix_fmt", settings.pix_fmt, "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
