@@ -56,8 +56,9 @@ class SwapWorker:
     def start(self) -> SwapWorker:
         """Check the engines' models and start ComfyUI now rather than on the first job, so a broken install
         fails the worker at boot with a message naming what is missing."""
-        if self.config.comfyui_url is None:  # an external server's models are its own business
-            models_dirs = [d for d in (self.config.models_dir, self.config.work_dir / "comfyui" / "models") if d]
+        # An external server's models are its own business; without a base dir comfy.start() says what is wrong.
+        if self.config.comfyui_url is None and self.comfy.base_dir is not None:
+            models_dirs = [d for d in (self.config.models_dir, self.comfy.base_dir / "models") if d]
             check_engine_models(self.config.engines, models_dirs, os.environ, self.config.verify_model_hashes)
         self.comfy.start()
         return self

@@ -1,8 +1,7 @@
 """Run a face engine over the swap ranges of a plan, writing each swapped range to its own clip.
 
-One decoder pass covers the video from its first swapped frame to its last; keep frames in between are
-decoded and dropped (cheaper than a second seek-and-decode for short gaps). Clips are video-only: the
-stitch step puts the source audio back. Beside the clips, the visible-face mask of every swapped frame goes into
+Each swap range gets its own decoder, which skips to the range's first frame inside ffmpeg (see FrameReader),
+and its own lossless clip. Clips are video-only: the stitch step puts the source audio back. Beside the clips, the visible-face mask of every swapped frame goes into
 one mask video spanning the whole source (see mask_video.py).
 """
 

@@ -19,7 +19,7 @@ from ..faces.blend import ColourFollower, composite, face_mask
 from ..faces.head_turn import TurnFade
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
 from ..faces.main_face import avatar_face_points, main_face_points
-from ..faces.occlusion import OcclusionFinder, visible_face
+from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
@@ -29,9 +29,6 @@ from .base import SegmentStats, SwappedFrame, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
 _COLOUR_FOLLOW = 0.25
-# Margin kept clear around an occluder, as a share of the face width: the soft edge falls on the face, not the cup.
-_OCCLUDER_MARGIN = 0.06
-_MIN_OCCLUDER_MARGIN_PX = 3.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class FastLandmarkEngine:
                     mask = np.minimum(mask, wired[y0:y1, x0:x1].astype(np.float32) / 255.0)
                 elif settings.occlusion:
                     occluders = occlusion.occluders(frame, points, region, triangle_index)
-                    mask = visible_face(mask, occluders, max(_MIN_OCCLUDER_MARGIN_PX, _OCCLUDER_MARGIN * face_width))
+                    mask = visible_face(mask, occluders, face_width)
                 patch = frame[y0:y1, x0:x1]
                 face_pixels = (mask > 0.5).astype(np.float32)
                 warped = colour.match(patch, warped, face_pixels, settings.colour_match)
@@ -112,11 +109,5 @@ class FastLandmarkEngine:
                 fades = settings.strength * edge_weight(index, segment.length, settings.crossfade_frames) * turn(points)
                 out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, mask * fades)
-                yield SwappedFrame(out, _full_frame(mask, region, (height, width)))
+                yield SwappedFrame(out, visible_mask_frame(mask, region, (height, width)))
 
-
-def _full_frame(mask: np.ndarray, region: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
-    x0, y0, x1, y1 = region
-    full = np.zeros(shape, np.uint8)
-    full[y0:y1, x0:x1] = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return full

@@ -24,7 +24,7 @@ from ..crossfade import edge_weight
 from ..faces.blend import ColourFollower, composite
 from ..faces.landmarks import FaceAnalyzer, mesh_triangles
 from ..faces.main_face import avatar_face_points, main_face_points
-from ..faces.occlusion import OcclusionFinder, visible_face
+from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
@@ -37,7 +37,6 @@ from ..segment_plan import FrameRange
 from .base import SegmentStats, SwappedFrame, SwapSettings
 
 _COLOUR_FOLLOW = 0.25
-_OCCLUDER_MARGIN = 0.06  # of the face width, as in the fast engine
 
 
 @dataclass(frozen=True)
@@ -149,22 +148,19 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
             hard = cv2.erode(mask, shrink)
             alpha = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2) * (mask > 0)
             face = points[index]
+            face_width = float(np.ptp(face[:, 0])) if face is not None else 0.0
             if wired_mask is not None:
                 alpha = np.minimum(alpha, wired_mask[y0:y1, x0:x1].astype(np.float32) / 255.0)
             elif settings.occlusion and face is not None:
-                face_width = float(np.ptp(face[:, 0]))
-                alpha = visible_face(alpha, _occluders_in_box(occlusion, frame, face, region.box),
-                                     max(3.0, _OCCLUDER_MARGIN * face_width))
+                alpha = visible_face(alpha, _occluders_in_box(occlusion, frame, face, region.box), face_width)
             shown = (alpha > 0.5).astype(np.float32)
             made = colour.match(patch, made, shown, settings.colour_match)
             if face is not None:
-                made = follow_shading(made, patch, shown, float(np.ptp(face[:, 0])), settings.colour_match)
+                made = follow_shading(made, patch, shown, face_width, settings.colour_match)
             out = frame.copy()
             out[y0:y1, x0:x1] = composite(
                 patch, made, alpha * settings.strength * edge_weight(index, len(source), settings.crossfade_frames))
-            visible = np.zeros(frame.shape[:2], np.uint8)
-            visible[y0:y1, x0:x1] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            yield SwappedFrame(out, visible)
+            yield SwappedFrame(out, visible_mask_frame(alpha, region.box, frame.shape[:2]))
 
 
 def _occluders_in_box(occlusion: OcclusionFinder, frame: np.ndarray, points: np.ndarray,

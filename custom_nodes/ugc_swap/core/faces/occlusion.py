@@ -105,14 +105,28 @@ class OcclusionFinder:
         return found
 
 
-def visible_face(face_mask: np.ndarray, occluders: np.ndarray, margin_px: float) -> np.ndarray:
+# Margin kept clear around an occluder, as a share of the face width (and at least a few pixels): the cut's soft
+# edge falls on the face, not on the cup.
+_OCCLUDER_MARGIN = 0.06
+_MIN_OCCLUDER_MARGIN_PX = 3.0
+
+
+def visible_face(face_mask: np.ndarray, occluders: np.ndarray, face_width: float) -> np.ndarray:
     """The face mask with the occluders cut out; the cut's soft edge lies on the face's side of the occluder,
-    grown by `margin_px`, so the occluder's own pixels stay exactly as filmed."""
+    grown by a margin that scales with the face, so the occluder's own pixels stay exactly as filmed."""
     # A low cut: the occluder map comes from a coarse layout, so its edge is blurred over a few pixels.
     hard = (occluders > 0.25).astype(np.uint8)
     if not hard.any():
         return face_mask
-    margin = max(1, int(round(margin_px)))
+    margin = max(1, int(round(max(_MIN_OCCLUDER_MARGIN_PX, _OCCLUDER_MARGIN * face_width))))
     hard = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2))
     soft = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigmaX=margin / 2)
     return face_mask * (1.0 - np.maximum(soft, hard))
+
+
+def visible_mask_frame(mask: np.ndarray, region: Region, shape: tuple[int, int]) -> np.ndarray:
+    """A float mask over `region` as the uint8 whole-frame mask an engine reports (0 outside the region)."""
+    x0, y0, x1, y1 = region
+    full = np.zeros(shape, np.uint8)
+    full[y0:y1, x0:x1] = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return full
