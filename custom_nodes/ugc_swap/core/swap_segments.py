@@ -61,7 +61,7 @@ def swap_segments(
     report = SwapReport(engine=engine.name)
     clips: list[SwappedClip] = []
     total = plan.swapped_frame_count
-    masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source)
+    masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source, plan.swap_ranges)
     try:
         for swap_range in plan.swap_ranges:
             path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -38,6 +38,7 @@ class EncodeSettings:
     crf: int = 18
     preset: str = "veryfast"
     pix_fmt: str = "yuv420p"
+    x264_params: str = ""  # e.g. "sps-id=3" for a run joined to copied source pictures
 
 
 FINAL_ENCODE = EncodeSettings(crf=18, preset="veryfast")
@@ -152,9 +153,13 @@ class FrameWriter:
         audio_source: VideoInfo | None = None,
         audio_path: str | Path | None = None,
         pixel_format: str = RGB,
+        slots: Sequence[int] | None = None,
     ) -> None:
         """`audio_source` copies a video's audio track through; `audio_path` takes any audio file instead.
-        YUV420 frames must already be BT.709 limited range (as `FrameReader` gives them): they are not converted."""
+        YUV420 frames must already be BT.709 limited range (as `FrameReader` gives them): they are not converted.
+
+        `slots`: the frame index each written frame takes in the video, ascending; a slot left out repeats the
+        frame before it inside ffmpeg, so long still stretches cost neither pipe bytes nor Python time."""
         self.path = Path(path)
         self.frames_written = 0
         self._shape = frame_shape(pixel_format, width, height)
@@ -166,23 +171,22 @@ class FrameWriter:
             "-f", "rawvideo", "-pix_fmt", pixel_format, "-s", f"{width}x{height}", "-r", _fps_arg(fps),
             *yuv_labels, "-i", "pipe:0",
         ]  # fmt: skip
-        if audio_source is not None and audio_source.has_audio:
-            audio_path, audio_codec = audio_source.path, audio_source.audio_codec
-        else:
-            audio_codec = None
-        if audio_path is not None:
-            command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0"]
-            copy = audio_codec in _MP4_AUDIO_CODECS
-            command += ["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]
+        command += _audio_arguments(audio_source, audio_path)
+        filters = [_placement_filter(slots, fps)] if slots else []
+        if pixel_format == RGB:
+            filters.append("scale=out_color_matrix=bt709:out_range=tv")
         if pixel_format == GRAY:
             colour = ["-color_range", "pc"]  # a mask keeps its full 0-255 range; no colour matrix applies to it
         else:
-            to_bt709 = ["-vf", "scale=out_color_matrix=bt709:out_range=tv"] if pixel_format == RGB else []
-            colour = [*to_bt709, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+            colour = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        if filters:
+            colour += ["-vf", ",".join(filters)]
+        if slots:
+            colour += ["-frames:v", str(slots[-1] + 1)]
         # x264 defaults to 1.5 threads per core; one per core encodes as fast here with ~30 MB less at 1080p.
         command += [
             "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-threads", str(os.cpu_count() or 1),
-            *colour,
+            *(["-x264-params", settings.x264_params] if settings.x264_params else []), *colour,
             "-pix_fmt", settings.pix_fmt, "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
@@ -226,6 +230,47 @@ class FrameWriter:
             self.close()
         else:
             self.abort()
+
+
+def _placement_filter(slots: Sequence[int], fps: Fraction) -> str:
+    """setpts moving written frame n to slot slots[n], then fps filling each gap with the frame before it."""
+    if any(b <= a for a, b in zip(slots, slots[1:])) or slots[0] < 0:
+        raise ValueError("frame slots must ascend from 0 or more")
+    terms, offset = [], 0
+    for n, slot in enumerate(slots):
+        if slot - n != offset or n == 0:
+            terms.append(f"{slot - n - offset}*gte(N,{n})")
+            offset = slot - n
+    return f"setpts='(N+{'+'.join(terms)})/FRAME_RATE/TB',fps={_fps_arg(fps)}"
+
+
+def _audio_arguments(audio_source: VideoInfo | None, audio_path: str | Path | None) -> list[str]:
+    """ffmpeg arguments taking input 0's video and the audio of `audio_source` (or of the file `audio_path`)."""
+    if audio_source is not None and audio_source.has_audio:
+        audio_path, audio_codec = audio_source.path, audio_source.audio_codec
+    else:
+        audio_codec = None
+    if audio_path is None:
+        return []
+    copy = audio_codec in _MP4_AUDIO_CODECS
+    return ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
+            *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"])]
+
+
+def add_audio(video_path: Path, audio_source: VideoInfo, output_path: Path) -> Path:
+    """Remux a video-only mp4 with the audio of `audio_source` into `output_path`, video packets untouched.
+
+    Published like a writer's file: under a temporary name until ffmpeg finished cleanly."""
+    temp_path = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
+    command = [ffmpeg_executable(), "-nostdin", "-v", "error", "-y", "-i", str(video_path),
+               *(_audio_arguments(audio_source, None) or ["-map", "0:v:0"]),
+               "-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", str(temp_path)]
+    finished = subprocess.run(command, capture_output=True)
+    if finished.returncode != 0:
+        temp_path.unlink(missing_ok=True)
+        raise VideoProcessingError(f"adding the audio failed: {finished.stderr.decode('utf-8', 'replace')[-600:]}")
+    os.replace(temp_path, output_path)
+    return output_path
 
 
 def _tail(stderr_file, limit: int = 600) -> str:
