@@ -45,10 +45,20 @@ class FileServer:
                 route = server.routes.get(path, Route(status=404, body=b"<html><body>Not Found</body></html>",
                                                       headers={"Content-Type": "text/html"}))
                 body = route.file.read_bytes() if route.file else route.body
+                status, extra = route.status, {}
+                wanted = self.headers.get("Range", "")
+                if route.file and wanted.startswith("bytes=") and status == 200:
+                    # Byte ranges as any file host serves them: a browser's video element seeks with them.
+                    first, _, last = wanted[6:].split(",")[0].partition("-")
+                    start, end = int(first or 0), min(int(last) if last else len(body) - 1, len(body) - 1)
+                    status, extra = 206, {"Content-Range": f"bytes {start}-{end}/{len(body)}"}
+                    body = body[start:end + 1]
                 try:
-                    self.send_response(route.status)
-                    for name, value in route.headers.items():
+                    self.send_response(status)
+                    for name, value in {**route.headers, **extra}.items():
                         self.send_header(name, value)
+                    if route.file:
+                        self.send_header("Accept-Ranges", "bytes")
                     self.send_header("Content-Length", str(route.announce_length or len(body)))
                     self.end_headers()
                     if route.drip_delay_s:

@@ -30,7 +30,7 @@ def swapped(request, tmp_path_factory):
     video = write_sample_video(folder / "source.mp4", SampleVideoSpec(640, 360, Fraction(30), 5.0, face=filmed))
     planned = plan_video(video, PLAN)
     segments = swap_segments(planned, sample_face(avatar), "fast", SwapSettings(), folder / "clips", "q")
-    result = stitch_video(segments, folder / "result.mp4")
+    result = stitch_video(segments, folder / "result.mp4").path
     source_frames = list(FrameReader(probe_video(video), 0, planned.source.frame_count))
     result_frames = list(FrameReader(probe_video(result), 0, planned.source.frame_count))
     return filmed, avatar, planned, source_frames, result_frames
@@ -82,4 +82,7 @@ def test_segment_edges_show_no_seam(swapped):
     for cut in (swap.start, swap.end):
         # The video's own typical motion at that moment: the 90th percentile of its steps in the half second around.
         typical = float(np.percentile([step(source, i) for i in range(cut - 15, cut + 15)], 90))
-        assert step(result, cut) <= typical, (cut, step(result, cut), typical)
+        # A cut on one of the source's IDR pictures inherits that picture's own jump in texture (the kept side is
+        # then copied as it is): the seam is what the swap adds on top, at most a tenth of the typical motion.
+        allowed = max(typical, step(source, cut) + 0.1 * typical)
+        assert step(result, cut) <= allowed, (cut, step(result, cut), step(source, cut), typical)

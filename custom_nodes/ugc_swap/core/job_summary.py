@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from .stitch import StitchedVideo
 from .swap_segments import SwappedSegments
 
 
-def job_summary(swapped: SwappedSegments, stitch_seconds: float = 0.0) -> dict:
+def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_seconds: float = 0.0) -> dict:
     source, plan, report = swapped.planned.source, swapped.planned.plan, swapped.report
     fps = plan.fps
     return {
@@ -28,6 +29,9 @@ def job_summary(swapped: SwappedSegments, stitch_seconds: float = 0.0) -> dict:
         "frames_swapped": report.frames,
         "frames_with_face": report.frames_with_face,
         "warnings": report.warnings(),
+        # Untouched frames copied as the source's own pictures (not re-encoded), and why none were, if so.
+        "stitch": {"frames_copied": stitched.copied_frames, "frames_encoded": stitched.encoded_frames,
+                   "not_copied_because": stitched.not_copied_because},
         "stage_seconds": {"swap": round(report.seconds, 3), "stitch": round(stitch_seconds, 3),
                           **report.stage_seconds},
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tempfile
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .video_stream import FINAL_ENCODE, FrameWriter
+from .video_stream import FINAL_ENCODE, EncodeSettings, FrameWriter
 
 SampleFace = Literal["astronaut", "grace_hopper"]
 
@@ -47,6 +47,8 @@ class SampleVideoSpec:
     face: SampleFace | None = "astronaut"
     second_face: SampleFace | None = None  # a smaller bystander on the right, to test main-face tracking
     tone_hz: float = 440.0
+    # Phone cameras and editors' exports put an IDR picture every 1-2 s; None leaves x264's default (250 frames).
+    keyframe_interval_s: float | None = 2.0
 
 
 def write_sample_video(path: Path, spec: SampleVideoSpec = SampleVideoSpec()) -> Path:
@@ -57,7 +59,7 @@ def write_sample_video(path: Path, spec: SampleVideoSpec = SampleVideoSpec()) ->
         _write_tone(tone, spec.duration_s, spec.tone_hz)
         main = _portrait_card(sample_face(spec.face), int(spec.height * 0.62)) if spec.face else None
         side = _portrait_card(sample_face(spec.second_face), int(spec.height * 0.30)) if spec.second_face else None
-        with FrameWriter(path, spec.width, spec.height, spec.fps, FINAL_ENCODE, audio_path=tone) as writer:
+        with FrameWriter(path, spec.width, spec.height, spec.fps, _sample_encode(spec), audio_path=tone) as writer:
             for index in range(frame_count):
                 t = index / float(spec.fps)
                 frame = _background(spec.width, spec.height, t)
@@ -68,6 +70,12 @@ def write_sample_video(path: Path, spec: SampleVideoSpec = SampleVideoSpec()) ->
                     _place(frame, side, cx=0.82, cy=0.35 + 0.03 * math.sin(t), zoom=1.0, angle=0.0)
                 writer.write(frame)
     return path
+
+
+def _sample_encode(spec: SampleVideoSpec) -> EncodeSettings:
+    if spec.keyframe_interval_s is None:
+        return FINAL_ENCODE
+    return replace(FINAL_ENCODE, x264_params=f"keyint={max(1, round(spec.keyframe_interval_s * spec.fps))}")
 
 
 def _write_tone(path: Path, duration_s: float, tone_hz: float, rate: int = 48000) -> None:

@@ -39,11 +39,11 @@ class StitchNode(io.ComfyNode):
         )
         file_name = f"{name}_{counter:05}_.mp4"
         started = time.perf_counter()
-        path = stitch_video(swapped_segments, Path(folder) / file_name, comfy_progress(source.frame_count))
-        summary = job_summary(swapped_segments, time.perf_counter() - started)
+        stitched = stitch_video(swapped_segments, Path(folder) / file_name, comfy_progress(source.frame_count))
+        summary = job_summary(swapped_segments, stitched, time.perf_counter() - started)
         saved = ui.SavedResult(file_name, subfolder, io.FolderType.output)
         return io.NodeOutput(
-            VideoFromFile(str(path)),
+            VideoFromFile(str(stitched.path)),
             json.dumps(summary),
             ui={"images": [saved], "animated": (True,), "ugc_swap_summary": [summary]},
         )

@@ -1,0 +1,176 @@
+"""Untouched stretches of the source go into the final video as the source's own compressed pictures.
+
+Re-encoding every kept frame costs as much as the whole reference re-encode and adds a generation of loss to
+frames nobody changed. Instead the source's GOPs that lie wholly inside a keep range are copied packet for packet,
+and only the swapped frames and the few kept frames between a cut and the nearest IDR picture are encoded (see
+copy_plan.py). The pieces are joined into one mp4 track whose decoder configuration holds the parameter sets of
+both (see h264_config.py); audio is added by the same remux that adds it to a fully encoded video.
+
+Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
+BT.709 limited range, constant frame rate, no rotation. Anything else is encoded whole, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .copy_plan import Piece
+from .errors import VideoProcessingError
+from .h264_config import BitstreamError, DecoderConfig, build_avcc, is_idr_sample, merge_configs, parse_avcc
+from .video_probe import VideoInfo
+
+_BT709, _LIMITED_RANGE, _UNSPECIFIED = 1, 1, 2
+_GRID_TOLERANCE = 0.25  # of a frame: how far a packet's time may sit from its frame's slot
+
+
+class NotCopyable(Exception):
+    """Why a source's packets cannot stand in the final video as they are."""
+
+
+@dataclass(frozen=True)
+class PacketOrder:
+    """The display index of every picture of a stream, in decode order: what it takes to retime packets."""
+
+    config: DecoderConfig
+    display_indices: tuple[int, ...]
+
+    @property
+    def reorder_depth(self) -> int:
+        """How many pictures a packet may be decoded ahead of its display slot (B-frames)."""
+        return max((i - shown for i, shown in enumerate(self.display_indices)), default=0)
+
+
+@dataclass(frozen=True)
+class SourceGops:
+    order: PacketOrder
+    idr_frames: tuple[int, ...]
+
+
+def scan_source(info: VideoInfo) -> SourceGops:
+    """The source's IDR pictures and packet order, or NotCopyable saying why its packets can't be reused."""
+    if info.variable_frame_rate:
+        raise NotCopyable("variable frame rate")
+    if info.rotation:
+        raise NotCopyable(f"rotated {info.rotation} degrees")
+    import av
+
+    with av.open(info.path) as container:
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        if context.name != "h264" or context.pix_fmt != "yuv420p":
+            raise NotCopyable(f"{context.name} {context.pix_fmt} (only H.264 8-bit 4:2:0 is copied)")
+        if context.colorspace != _BT709 or context.color_range != _LIMITED_RANGE:
+            raise NotCopyable("colours not tagged BT.709 limited range")
+        if context.color_primaries not in (_BT709, _UNSPECIFIED) or context.color_trc not in (_BT709, _UNSPECIFIED):
+            raise NotCopyable("colour primaries or transfer other than BT.709")
+        try:
+            config = parse_avcc(bytes(context.extradata or b""))
+        except BitstreamError as exc:
+            raise NotCopyable(str(exc)) from None
+        times, idr_times = [], []
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            times.append(packet.pts)
+            if packet.is_keyframe and is_idr_sample(bytes(packet), config.length_size):
+                idr_times.append(packet.pts)
+        display = _display_indices(times, stream.time_base, info.fps, info.frame_count)
+    index_of = dict(zip(times, display))
+    return SourceGops(PacketOrder(config, display), tuple(sorted(index_of[t] for t in idr_times)))
+
+
+def _display_indices(times: list[int], time_base: Fraction, fps: Fraction, frame_count: int) -> tuple[int, ...]:
+    if len(times) != frame_count or len(set(times)) != len(times):
+        raise NotCopyable(f"{len(times)} pictures for {frame_count} frame slots")
+    first = min(times)
+    rank = {t: i for i, t in enumerate(sorted(times))}
+    for t, i in rank.items():
+        if abs(float((t - first) * time_base * fps) - i) > _GRID_TOLERANCE:
+            raise NotCopyable(f"picture {i} is off the constant-rate grid")
+    return tuple(rank[t] for t in times)
+
+
+def packet_order(path: Path) -> PacketOrder:
+    """Packet order of an encoded run (a whole file, every packet shown)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        times = [p.pts for p in container.demux(stream) if p.size and p.pts is not None]
+        config = parse_avcc(bytes(stream.codec_context.extradata))
+    rank = {t: i for i, t in enumerate(sorted(times))}
+    return PacketOrder(config, tuple(rank[t] for t in times))
+
+
+def join_pieces(source: VideoInfo, gops: SourceGops, pieces: Sequence[Piece], runs: Sequence[Path],
+                video_path: Path) -> None:
+    """Write the video track: copied pieces from the source, encoded pieces from `runs` (one file each, in order).
+
+    Timestamps are rebuilt on the source's frame grid: picture k shows at k / fps, and decode times run one frame
+    apart through every piece, shifted by the deepest reordering of any piece so none decodes after it shows."""
+    import av
+
+    run_orders = [packet_order(path) for path in runs]
+    try:
+        config = merge_configs(gops.order.config, [order.config for order in run_orders])
+    except BitstreamError as exc:
+        raise VideoProcessingError(f"cannot join copied and encoded pictures: {exc}") from None
+    depth = max([gops.order.reorder_depth, *(order.reorder_depth for order in run_orders)])
+    time_base = Fraction(source.fps.denominator, source.fps.numerator)
+    with av.open(source.path) as source_file, av.open(str(video_path), "w", format="mp4") as output:
+        source_stream = source_file.streams.video[0]
+        stream = output.add_stream_from_template(source_stream)
+        stream.codec_context.extradata = build_avcc(config)
+        stream.time_base = time_base
+        source_packets = _numbered(source_file.demux(source_stream))
+        run_iter = iter(zip(runs, run_orders))
+        decode_slot = 0
+        for piece in pieces:
+            if piece.copied:
+                packets = _source_piece(source_packets, gops.order.display_indices, piece)
+            else:
+                path, order = next(run_iter)
+                packets = _run_packets(path, order, piece.frames.start)
+            for packet, shown in packets:
+                packet.stream = stream
+                packet.time_base = time_base
+                packet.pts, packet.dts, packet.duration = shown, decode_slot - depth, 1
+                output.mux(packet)
+                decode_slot += 1
+    if decode_slot != source.frame_count:
+        video_path.unlink(missing_ok=True)
+        raise VideoProcessingError(f"joined {decode_slot} pictures for a {source.frame_count}-frame video")
+
+
+def _numbered(packets) -> Iterator:
+    """Source packets that hold a picture, counted in decode order."""
+    number = 0
+    for packet in packets:
+        if packet.size == 0 or packet.pts is None:
+            continue
+        yield number, packet
+        number += 1
+
+
+def _source_piece(source_packets: Iterator, display_indices: tuple[int, ...], piece: Piece) -> Iterator:
+    taken = 0
+    while taken < piece.frames.length:
+        number, packet = next(source_packets)
+        shown = display_indices[number]
+        if shown in piece.frames:
+            taken += 1
+            yield packet, shown
+
+
+def _run_packets(path: Path, order: PacketOrder, first_frame: int) -> Iterator:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = (p for p in container.demux(stream) if p.size and p.pts is not None)
+        for packet, shown in zip(packets, order.display_indices):
+            yield packet, first_frame + shown
+

@@ -1,0 +1,205 @@
+"""Untouched GOPs copied into the final video: the pictures, the timing, the audio and a real browser's playback.
+
+Swapped clips here are painted by the test (a magenta block), not by an engine: what is under test is how the
+stitch joins copied and encoded pictures, and every expected frame is then known exactly.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ugc_swap.core.copy_plan import Piece, plan_pieces
+from ugc_swap.core.engines.base import SwapReport
+from ugc_swap.core.errors import VideoProcessingError
+from ugc_swap.core.gop_copy import NotCopyable, scan_source
+from ugc_swap.core.h264_config import BitstreamError, build_avcc, merge_configs, parse_avcc, sps_id
+from ugc_swap.core.planned_video import plan_video
+from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
+from ugc_swap.core.segment_plan import FrameRange
+from ugc_swap.core.stitch import stitch_video
+from ugc_swap.core.swap_segments import SwappedClip, SwappedSegments
+from ugc_swap.core.video_stream import INTERMEDIATE_ENCODE, FrameReader, FrameWriter, ffmpeg_executable
+
+from .conftest import psnr
+from .file_server import FileServer, Route
+
+PLAN = "0-1.5 swap, 1.5-4.5 keep, 4.5-5.5 swap, 5.5-end keep"  # swap [0,45) and [135,165) of 240 frames
+PLAYER = Path(__file__).resolve().parent / "browser" / "play_frames.mjs"
+
+
+def test_whole_gops_inside_keep_ranges_are_copied():
+    idr = list(range(0, 240, 30))
+    pieces = plan_pieces([FrameRange(45, 135), FrameRange(165, 240)], idr, 240)
+    assert pieces == (Piece(FrameRange(0, 60), False), Piece(FrameRange(60, 120), True),
+                      Piece(FrameRange(120, 180), False), Piece(FrameRange(180, 240), True))
+    # A keep range shorter than a GOP, or with no IDR picture in it, is encoded whole.
+    assert plan_pieces([FrameRange(45, 80)], idr, 240) == (Piece(FrameRange(0, 240), False),)
+    assert plan_pieces([FrameRange(10, 240)], [0], 240) == (Piece(FrameRange(0, 240), False),)
+    # A cut exactly on an IDR picture: the copy starts or ends right there.
+    assert plan_pieces([FrameRange(30, 90)], idr, 240) == (
+        Piece(FrameRange(0, 30), False), Piece(FrameRange(30, 90), True), Piece(FrameRange(90, 240), False))
+
+
+def _encode(tmp_path: Path, name: str, x264_params: str) -> Path:
+    path = tmp_path / name
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x64:d=0.2", "-c:v",
+                    "libx264", "-x264-params", x264_params, str(path)], check=True)
+    return path
+
+
+def _extradata(path: Path) -> bytes:
+    with av.open(str(path)) as container:
+        return bytes(container.streams.video[0].codec_context.extradata)
+
+
+def test_decoder_configs_of_two_encodes_merge_under_distinct_ids(tmp_path):
+    source = parse_avcc(_extradata(_encode(tmp_path, "a.mp4", "sps-id=0")))
+    run = parse_avcc(_extradata(_encode(tmp_path, "b.mp4", "sps-id=7")))
+    assert build_avcc(source) == _extradata(tmp_path / "a.mp4")  # parse and build are exact inverses
+    assert [sps_id(unit) for unit in run.sps] == [7]
+    merged = merge_configs(source, [run])
+    assert merged.sps == source.sps + run.sps and merged.pps == source.pps + run.pps
+    assert merged.sps_ids == {0, 7}
+    with pytest.raises(BitstreamError, match="used twice"):
+        merge_configs(source, [source])
+    with pytest.raises(BitstreamError, match="not an avcC"):
+        parse_avcc(b"\x00\x00\x00\x01\x67")
+
+
+@pytest.fixture(scope="module")
+def joined(tmp_path_factory):
+    """A 1 s-GOP source, two painted clips, and the stitched result."""
+    folder = tmp_path_factory.mktemp("gop_copy")
+    video = write_sample_video(folder / "source.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
+                                                                        keyframe_interval_s=1.0))
+    planned = plan_video(video, PLAN)
+    swapped = _painted_clips(planned, folder)
+    output = folder / "out" / "result.mp4"
+    return planned, swapped, stitch_video(swapped, output), output
+
+
+def _painted_clips(planned, folder: Path) -> SwappedSegments:
+    clips = []
+    for swap in planned.plan.swap_ranges:
+        path = folder / f"clip_{swap.start}.mp4"
+        with FrameWriter(path, 320, 180, planned.source.fps, INTERMEDIATE_ENCODE) as writer:
+            for frame in FrameReader(planned.source, swap.start, swap.end):
+                frame = frame.copy()
+                frame[40:120, 100:220] = (255, 0, 255)
+                writer.write(frame)
+        clips.append(SwappedClip(swap, path))
+    return SwappedSegments(planned, tuple(clips), SwapReport(engine="test"), folder / "unused_mask.mp4")
+
+
+def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
+    """Every picture as YUV planes, and its presentation time, read with PyAV directly."""
+    with av.open(str(path)) as container:
+        frames = list(container.decode(container.streams.video[0]))
+    return [f.to_ndarray(format="yuv420p") for f in frames], [float(f.time) for f in frames]
+
+
+def test_untouched_gops_come_out_bit_for_bit_and_the_rest_is_encoded(joined):
+    planned, _, result, output = joined
+    source_idr = [i for i in range(240) if i % 30 == 0]
+    with av.open(str(planned.source.path)) as container:
+        keyframes = [p.pts for p in container.demux(container.streams.video[0]) if p.is_keyframe]
+    assert len(keyframes) == len(source_idr)  # the source really has an IDR picture every second
+    assert (result.copied_frames, result.encoded_frames, result.not_copied_because) == (120, 120, None)
+    source, _ = _decoded(Path(planned.source.path))
+    out, times = _decoded(output)
+    assert len(out) == 240
+    assert times == pytest.approx([k / 30 for k in range(240)], abs=1e-3)
+    copied = [*range(60, 120), *range(180, 240)]
+    for k in copied:
+        assert np.array_equal(out[k], source[k]), f"copied frame {k} changed"
+    for k in sorted(set(range(45, 240)) - set(copied) - set(range(135, 165))):
+        assert psnr(out[k], source[k]) >= 38, k  # untouched frames that had to be encoded, near the cuts
+    assert list(Path(output).parent.iterdir()) == [output]  # no run or partial file left behind
+
+
+def test_swapped_frames_and_audio_survive_the_join(joined):
+    planned, _, _, output = joined
+    with av.open(str(output)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    for k in range(240):
+        block = frames[k][50:110, 110:210].astype(int)
+        painted = np.abs(block - (255, 0, 255)).mean() < 12
+        assert painted == (k < 45 or 135 <= k < 165), k
+
+    def audio(path):
+        with av.open(str(path)) as container:
+            return np.concatenate([f.to_ndarray().ravel() for f in container.decode(container.streams.audio[0])])
+
+    assert np.array_equal(audio(output), audio(planned.source.path))  # copied, not re-encoded
+
+
+def test_the_track_holds_both_parameter_sets_in_one_avc1_description(joined):
+    _, _, _, output = joined
+    with av.open(str(output)) as container:
+        stream = container.streams.video[0]
+        record = bytes(stream.codec_context.extradata)
+        assert stream.codec_context.codec_tag == "avc1"
+    assert record[0] == 1 and record[5] & 0x1F == 3  # the source's SPS and one per encoded run
+
+
+def test_a_real_browser_plays_every_piece(joined, tmp_path):
+    chromium = shutil.which("chromium")
+    modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
+    assert chromium and modules.is_dir(), "chromium and playwright-core come from bin/test-tools (bin/test runs it)"
+    _, _, _, output = joined
+    with av.open(str(output)) as container:
+        expected = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    # One frame inside each piece and both sides of every boundary between pieces.
+    frames = [10, 59, 60, 90, 119, 120, 150, 179, 180, 239]
+    with FileServer() as server:
+        server.routes["/result.mp4"] = Route(file=output, headers={"Content-Type": "video/mp4"})
+        server.routes["/"] = Route(body=b'<video id="v" src="/result.mp4" preload="auto" muted></video>',
+                                   headers={"Content-Type": "text/html"})
+        run = subprocess.run(["node", str(PLAYER), server.url("/"), "30", *map(str, frames)], capture_output=True,
+                             text=True, timeout=300, env={**os.environ, "CHROMIUM": chromium})
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["error"] is None, report
+    assert report["duration"] == pytest.approx(8.0, abs=0.05)
+    for shown in report["frames"]:
+        k = shown["frame"]
+        pixels = np.frombuffer(base64.b64decode(shown["rgba"]), np.uint8).reshape(180, 320, 4)[..., :3].astype(int)
+        # The browser's own YUV to RGB conversion differs from PyAV's by a level or two; a picture decoded with
+        # the wrong parameter set differs by far more, and the frame shown must be the one asked for.
+        difference = {j: np.abs(pixels - expected[j]).mean() for j in (k - 1, k, k + 1) if 0 <= j < 240}
+        assert difference[k] < 4.0 and min(difference, key=difference.get) == k, (k, difference)
+
+
+def test_sources_that_cannot_be_copied_are_encoded_whole(tmp_path):
+    video = write_sample_video(tmp_path / "long_gop.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
+                                                                           keyframe_interval_s=None))
+    planned = plan_video(video, PLAN)
+    result = stitch_video(_painted_clips(planned, tmp_path), tmp_path / "result.mp4")
+    assert (result.copied_frames, result.encoded_frames) == (0, 240)
+    assert result.not_copied_because == "no whole GOP inside an untouched segment"
+    source, _ = _decoded(Path(video))
+    out, _ = _decoded(result.path)
+    assert len(out) == 240 and min(psnr(out[k], source[k]) for k in range(45, 135)) >= 38
+
+    bt601 = tmp_path / "bt601.mp4"
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(video), "-c", "copy", "-bsf:v",
+                    "h264_metadata=matrix_coefficients=6", str(bt601)], check=True)
+    with pytest.raises(NotCopyable, match="BT.709"):
+        scan_source(plan_video(bt601, PLAN).source)
+
+
+def test_a_missing_clip_fails_before_anything_is_written(joined, tmp_path):
+    planned, swapped, _, _ = joined
+    broken = SwappedSegments(planned, (SwappedClip(swapped.clips[0].frames, tmp_path / "gone.mp4"),
+                                       swapped.clips[1]), swapped.report, swapped.visible_mask)
+    with pytest.raises(VideoProcessingError, match="gone.mp4 is missing"):
+        stitch_video(broken, tmp_path / "out" / "result.mp4")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
