@@ -1,7 +1,7 @@
 """Untouched GOPs copied into the final video: the pictures, the timing, the audio and a real browser's playback.
 
-Swapped clips here are painted by the test (a magenta block), not by an engine: what is under test is how the
-stitch joins copied and encoded pictures, and every expected frame is then known exactly.
+The swap here is a test engine that paints a magenta block where a face would go: what is under test is how the
+swap and stitch steps join copied and encoded pictures, and every expected frame is then known exactly.
 """
 
 import base64
@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from ugc_swap.core.copy_plan import Piece, plan_pieces
-from ugc_swap.core.engines.base import SwapReport
+from ugc_swap.core.engines import SwapSettings
+from ugc_swap.core.engines.base import SwappedFrame
 from ugc_swap.core.errors import VideoProcessingError
 from ugc_swap.core.gop_copy import NotCopyable, scan_source
 from ugc_swap.core.h264_config import BitstreamError, build_avcc, merge_configs, parse_avcc, sps_id
@@ -25,8 +26,9 @@ from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.stitch import stitch_video
-from ugc_swap.core.swap_segments import SwappedClip, SwappedSegments
-from ugc_swap.core.video_stream import INTERMEDIATE_ENCODE, FrameReader, FrameWriter, ffmpeg_executable
+from ugc_swap.core.swap_segments import SwappedClip, SwappedSegments, swap_segments
+from ugc_swap.core.video_probe import probe_video
+from ugc_swap.core.video_stream import GRAY, FrameReader, ffmpeg_executable
 
 from .conftest import psnr
 from .file_server import FileServer, Route
@@ -74,29 +76,40 @@ def test_decoder_configs_of_two_encodes_merge_under_distinct_ids(tmp_path):
         parse_avcc(b"\x00\x00\x00\x01\x67")
 
 
+class PaintEngine:
+    """A face engine that paints a magenta block where a face would go: every expected pixel is known."""
+
+    name = "paint"
+
+    def prepare_avatar(self, avatar_rgb, settings):
+        return None
+
+    def swap_segment(self, avatar, frames, segment, fps, settings, stats, visible_masks=None):
+        for frame in frames:
+            painted, visible = frame.copy(), np.zeros(frame.shape[:2], np.uint8)
+            painted[40:120, 100:220], visible[40:120, 100:220] = (255, 0, 255), 255
+            stats.frames += 1
+            stats.frames_with_face += 1
+            yield SwappedFrame(painted, visible)
+
+    def stage_seconds(self):
+        return {}
+
+
+def _swapped(video: Path, folder: Path) -> SwappedSegments:
+    planned = plan_video(video, PLAN)
+    return swap_segments(planned, np.zeros((8, 8, 3), np.uint8), PaintEngine(), SwapSettings(), folder / "clips", "t")
+
+
 @pytest.fixture(scope="module")
 def joined(tmp_path_factory):
-    """A 1 s-GOP source, two painted clips, and the stitched result."""
+    """A 1 s-GOP source swapped by the paint engine, and the stitched result."""
     folder = tmp_path_factory.mktemp("gop_copy")
     video = write_sample_video(folder / "source.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
                                                                         keyframe_interval_s=1.0))
-    planned = plan_video(video, PLAN)
-    swapped = _painted_clips(planned, folder)
+    swapped = _swapped(video, folder)
     output = folder / "out" / "result.mp4"
-    return planned, swapped, stitch_video(swapped, output), output
-
-
-def _painted_clips(planned, folder: Path) -> SwappedSegments:
-    clips = []
-    for swap in planned.plan.swap_ranges:
-        path = folder / f"clip_{swap.start}.mp4"
-        with FrameWriter(path, 320, 180, planned.source.fps, INTERMEDIATE_ENCODE) as writer:
-            for frame in FrameReader(planned.source, swap.start, swap.end):
-                frame = frame.copy()
-                frame[40:120, 100:220] = (255, 0, 255)
-                writer.write(frame)
-        clips.append(SwappedClip(swap, path))
-    return SwappedSegments(planned, tuple(clips), SwapReport(engine="test"), folder / "unused_mask.mp4")
+    return swapped.planned, swapped, stitch_video(swapped, output), output
 
 
 def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
@@ -141,6 +154,16 @@ def test_swapped_frames_and_audio_survive_the_join(joined):
     assert np.array_equal(audio(output), audio(planned.source.path))  # copied, not re-encoded
 
 
+def test_the_mask_video_covers_every_frame_from_the_encoded_runs(joined):
+    _, swapped, _, _ = joined
+    assert [clip.frames for clip in swapped.clips] == [FrameRange(0, 60), FrameRange(120, 180)]
+    masks = list(FrameReader(probe_video(swapped.visible_mask), pixel_format=GRAY))
+    assert len(masks) == 240
+    for k, mask in enumerate(masks):
+        assert bool(mask[60:100, 140:180].min() > 200) == (k < 45 or 135 <= k < 165), k
+        assert mask[:30].max() < 8, k  # black outside the painted block
+
+
 def test_the_track_holds_both_parameter_sets_in_one_avc1_description(joined):
     _, _, _, output = joined
     with av.open(str(output)) as container:
@@ -181,8 +204,9 @@ def test_a_real_browser_plays_every_piece(joined, tmp_path):
 def test_sources_that_cannot_be_copied_are_encoded_whole(tmp_path):
     video = write_sample_video(tmp_path / "long_gop.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
                                                                            keyframe_interval_s=None))
-    planned = plan_video(video, PLAN)
-    result = stitch_video(_painted_clips(planned, tmp_path), tmp_path / "result.mp4")
+    swapped = _swapped(video, tmp_path)
+    assert swapped.layout is None and len(swapped.clips) == 2  # one lossless clip per swap range
+    result = stitch_video(swapped, tmp_path / "result.mp4")
     assert (result.copied_frames, result.encoded_frames) == (0, 240)
     assert result.not_copied_because == "no whole GOP inside an untouched segment"
     source, _ = _decoded(Path(video))
@@ -199,7 +223,7 @@ def test_sources_that_cannot_be_copied_are_encoded_whole(tmp_path):
 def test_a_missing_clip_fails_before_anything_is_written(joined, tmp_path):
     planned, swapped, _, _ = joined
     broken = SwappedSegments(planned, (SwappedClip(swapped.clips[0].frames, tmp_path / "gone.mp4"),
-                                       swapped.clips[1]), swapped.report, swapped.visible_mask)
+                                       swapped.clips[1]), swapped.report, swapped.visible_mask, swapped.layout)
     with pytest.raises(VideoProcessingError, match="gone.mp4 is missing"):
         stitch_video(broken, tmp_path / "out" / "result.mp4")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .copy_plan import Piece
+from .copy_plan import Piece, plan_pieces
 from .errors import VideoProcessingError
-from .h264_config import BitstreamError, DecoderConfig, build_avcc, is_idr_sample, merge_configs, parse_avcc
+from .h264_config import (BitstreamError, DecoderConfig, build_avcc, free_sps_ids, is_idr_sample, merge_configs,
+                          parse_avcc)
+from .segment_plan import FrameRange
 from .video_probe import VideoInfo
 
 _BT709, _LIMITED_RANGE, _UNSPECIFIED = 1, 1, 2
@@ -47,6 +49,36 @@ class PacketOrder:
 class SourceGops:
     order: PacketOrder
     idr_frames: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CopyLayout:
+    """How the final video is made: `pieces` in order, each encoded run with the parameter-set id it must use."""
+
+    gops: SourceGops
+    pieces: tuple[Piece, ...]
+    run_sps_ids: tuple[int, ...]
+
+    @property
+    def runs(self) -> list[FrameRange]:
+        return [piece.frames for piece in self.pieces if not piece.copied]
+
+    @property
+    def copied_frames(self) -> int:
+        return sum(piece.frames.length for piece in self.pieces if piece.copied)
+
+
+def copy_layout(info: VideoInfo, keep_ranges: Sequence[FrameRange]) -> CopyLayout:
+    """The layout copying every whole GOP of the keep ranges, or NotCopyable saying why nothing can be copied."""
+    gops = scan_source(info)
+    pieces = plan_pieces(keep_ranges, gops.idr_frames, info.frame_count)
+    if not any(piece.copied for piece in pieces):
+        raise NotCopyable("no whole GOP inside an untouched segment")
+    try:
+        ids = free_sps_ids(gops.order.config.sps_ids, sum(not piece.copied for piece in pieces))
+    except BitstreamError as exc:
+        raise NotCopyable(str(exc)) from None
+    return CopyLayout(gops, pieces, tuple(ids))
 
 
 def scan_source(info: VideoInfo) -> SourceGops:
@@ -105,14 +137,14 @@ def packet_order(path: Path) -> PacketOrder:
     return PacketOrder(config, tuple(rank[t] for t in times))
 
 
-def join_pieces(source: VideoInfo, gops: SourceGops, pieces: Sequence[Piece], runs: Sequence[Path],
-                video_path: Path) -> None:
+def join_pieces(source: VideoInfo, layout: CopyLayout, runs: Sequence[Path], video_path: Path) -> None:
     """Write the video track: copied pieces from the source, encoded pieces from `runs` (one file each, in order).
 
     Timestamps are rebuilt on the source's frame grid: picture k shows at k / fps, and decode times run one frame
     apart through every piece, shifted by the deepest reordering of any piece so none decodes after it shows."""
     import av
 
+    gops, pieces = layout.gops, layout.pieces
     run_orders = [packet_order(path) for path in runs]
     try:
         config = merge_configs(gops.order.config, [order.config for order in run_orders])

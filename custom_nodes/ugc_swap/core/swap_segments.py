@@ -1,27 +1,36 @@
-"""Run a face engine over the swap ranges of a plan, writing each swapped range to its own clip.
+"""Run a face engine over the swap ranges of a plan, writing what the stitch step needs.
 
-Each swap range gets its own decoder, which skips to the range's first frame inside ffmpeg (see FrameReader),
-and its own lossless clip. Clips are video-only: the stitch step puts the source audio back. Beside the clips, the visible-face mask of every swapped frame goes into
-one mask video spanning the whole source (see mask_video.py).
+Two shapes of output, chosen by the source (see gop_copy.py):
+- the source's untouched GOPs can be copied: the engine's frames go straight into the final encode, in runs that
+  also hold the untouched frames between each cut and the nearest IDR picture. The encoder then works beside the
+  engine instead of after it, and the stitch step only joins runs and copied GOPs;
+- they cannot: each swap range becomes a lossless clip, and the stitch step encodes the whole video.
+Each range or run gets its own decoder, which skips to its first frame inside ffmpeg (see FrameReader). Clips and
+runs are video-only: the stitch step puts the source audio back. Beside them, the visible-face mask of every
+swapped frame goes into one mask video spanning the whole source (see mask_video.py).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
+from .errors import VideoProcessingError
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
+from .gop_copy import CopyLayout, NotCopyable, copy_layout
 from .heap import release_freed_memory
 from .mask_video import MaskVideoWriter, wired_masks
-from .progress import ProgressCallback, no_progress
 from .planned_video import PlannedVideo
+from .progress import ProgressCallback, no_progress
 from .segment_plan import FrameRange
-from .video_probe import VideoInfo
-from .video_stream import INTERMEDIATE_ENCODE, FrameReader, FrameWriter
+from .video_stream import FINAL_ENCODE, INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
+from .yuv_patch import patch_yuv420
 
 
 @dataclass(frozen=True)
@@ -32,12 +41,39 @@ class SwappedClip:
 
 @dataclass(frozen=True)
 class SwappedSegments:
-    """The swapped ranges of one video, each as a clip file, plus what the engine saw."""
+    """The swapped ranges of one video as files, plus what the engine saw."""
 
     planned: PlannedVideo
+    # With `layout`: the layout's encoded runs, final quality, to be joined with the source's GOPs.
+    # Without: one lossless clip per swap range, to be encoded with the untouched frames.
     clips: tuple[SwappedClip, ...]
     report: SwapReport
     visible_mask: Path  # grey video, whole source length: where the face was allowed to be swapped
+    layout: CopyLayout | None = None
+    not_copied_because: str | None = None
+
+
+class _Swapper:
+    """One job's engine, avatar, mask writer and counters, shared by every range it swaps."""
+
+    def __init__(self, engine: FaceEngine, avatar: PreparedAvatar, planned: PlannedVideo, settings: SwapSettings,
+                 masks: MaskVideoWriter, report: SwapReport, mask_override: Path | None, progress) -> None:
+        self.engine, self.avatar, self.planned, self.settings = engine, avatar, planned, settings
+        self.masks, self.report, self.mask_override, self.progress = masks, report, mask_override, progress
+
+    def swapped_frames(self, frames, swap_range: FrameRange):
+        """The engine's frames for one swap range, fed from `frames`; masks written as they come."""
+        source = self.planned.source
+        stats = SegmentStats()
+        self.report.segments.append(stats)
+        wired = (wired_masks(self.mask_override, swap_range, (source.width, source.height))
+                 if self.mask_override else None)
+        self.masks.skip_to(swap_range.start)
+        for swapped in self.engine.swap_segment(self.avatar, frames, swap_range, source.fps, self.settings, stats,
+                                                wired):
+            self.masks.write(swapped.visible)
+            self.progress(self.report.frames, self.planned.plan.swapped_frame_count)
+            yield swapped.image
 
 
 def swap_segments(
@@ -57,21 +93,23 @@ def swap_segments(
     source, plan = planned.source, planned.plan
     engine = get_engine(engine) if isinstance(engine, str) else engine
     avatar = engine.prepare_avatar(avatar_rgb, settings)
+    try:
+        layout, not_copied_because = copy_layout(source, plan.keep_ranges), None
+    except NotCopyable as exc:
+        layout, not_copied_because = None, str(exc)
     clip_dir.mkdir(parents=True, exist_ok=True)
     report = SwapReport(engine=engine.name)
     clips: list[SwappedClip] = []
-    total = plan.swapped_frame_count
     masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source, plan.swap_ranges)
+    swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress)
     try:
-        for swap_range in plan.swap_ranges:
-            path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"
-            stats = SegmentStats()
-            report.segments.append(stats)
-            wired = wired_masks(mask_override, swap_range, (source.width, source.height)) if mask_override else None
-            masks.skip_to(swap_range.start)
-            _swap_one(engine, avatar, source, swap_range, settings, stats, path, masks, wired,
-                      lambda: progress(report.frames, total))
-            clips.append(SwappedClip(swap_range, path))
+        if layout is not None:
+            for run, sps_id in zip(layout.runs, layout.run_sps_ids):
+                clips.append(_swap_run(swapper, run, sps_id, clip_dir / f"{clip_prefix}_run_{run.start:06d}.mp4"))
+        else:
+            for swap_range in plan.swap_ranges:
+                path = clip_dir / f"{clip_prefix}_{swap_range.start:06d}_{swap_range.end:06d}.mp4"
+                clips.append(_swap_clip(swapper, swap_range, path))
         mask_path = masks.close()
     except BaseException:
         masks.abort()
@@ -82,14 +120,42 @@ def swap_segments(
         release_freed_memory()
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
-    return SwappedSegments(planned, tuple(clips), report, mask_path)
+    return SwappedSegments(planned, tuple(clips), report, mask_path, layout, not_copied_because)
 
 
-def _swap_one(engine, avatar: PreparedAvatar, source: VideoInfo, swap_range: FrameRange, settings: SwapSettings,
-              stats: SegmentStats, path: Path, masks: MaskVideoWriter, wired, on_frame) -> None:
-    frames = FrameReader(source, swap_range.start, swap_range.end)
+def _swap_clip(swapper: _Swapper, swap_range: FrameRange, path: Path) -> SwappedClip:
+    source = swapper.planned.source
     with FrameWriter(path, source.width, source.height, source.fps, INTERMEDIATE_ENCODE) as writer:
-        for swapped in engine.swap_segment(avatar, frames, swap_range, source.fps, settings, stats, wired):
-            writer.write(swapped.image)
-            masks.write(swapped.visible)
-            on_frame()
+        for image in swapper.swapped_frames(FrameReader(source, swap_range.start, swap_range.end), swap_range):
+            writer.write(image)
+    return SwappedClip(swap_range, path)
+
+
+def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> SwappedClip:
+    """One encoded run, final quality. Untouched frames go from decoder to encoder as YUV planes; swapped frames
+    are the source's planes with what the engine changed written in (see yuv_patch.py), so nothing beside the face
+    takes a colour round trip and no seam shows where a run meets a copied GOP."""
+    source = swapper.planned.source
+    settings = replace(FINAL_ENCODE, x264_params=f"sps-id={sps_id}")
+    planes = iter(FrameReader(source, run.start, run.end, YUV420))
+    index = run.start
+    with FrameWriter(path, source.width, source.height, source.fps, settings, pixel_format=YUV420) as writer:
+        for swap_range in (r for r in swapper.planned.plan.swap_ranges if r.start in run):
+            for frame in islice(planes, swap_range.start - index):
+                writer.write(frame)
+            fed: deque[np.ndarray] = deque()  # what the engine was given, until its output for that frame comes
+            for image in swapper.swapped_frames(_recorded(FrameReader(source, swap_range.start, swap_range.end), fed),
+                                                swap_range):
+                writer.write(patch_yuv420(next(planes), fed.popleft(), image))
+            index = swap_range.end
+        for frame in planes:
+            writer.write(frame)
+        if writer.frames_written != run.length:
+            raise VideoProcessingError(f"frames {run.start}-{run.end}: {writer.frames_written} frames came out")
+    return SwappedClip(run, path)
+
+
+def _recorded(frames, fed: deque):
+    for frame in frames:
+        fed.append(frame)
+        yield frame
