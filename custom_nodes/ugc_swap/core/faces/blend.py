@@ -67,12 +67,15 @@ def transfer_colour(rgb: np.ndarray, source: ColourStats, target: ColourStats, s
     """Shift `rgb` (stats `source`) towards the colour of `target`: LAB mean/std transfer, scaled by strength."""
     if strength <= 0:
         return rgb
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     # Contrast changes are limited so a flat-lit avatar on a contrasty frame does not turn blotchy.
     gain = np.clip(target.std / source.std, 0.6, 1.6)
-    matched = (lab - source.mean) * gain + target.mean
-    lab = lab + strength * (matched - lab)
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    # The transfer maps each 8-bit LAB channel on its own, so it is a 256-entry table per channel: the same float
+    # arithmetic on 256 values instead of on every pixel of the face (identical output, ~5x cheaper on a big face).
+    levels = np.repeat(np.arange(256, dtype=np.float32)[:, None], 3, axis=1)
+    matched = (levels - source.mean) * gain + target.mean
+    table = np.clip(levels + strength * (matched - levels), 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    return cv2.cvtColor(cv2.LUT(lab, table.reshape(256, 1, 3)), cv2.COLOR_LAB2RGB)
 
 
 @dataclass
