@@ -10,6 +10,11 @@ import numpy as np
 from .warp import Region
 
 
+# The face mask's feather is worked out at a scale where it spans about this many pixels: erosion by a disc and a
+# blur both cost in proportion to their size, and the result is so smooth that a bilinear upscale loses nothing.
+_MASK_FEATHER_PX = 12
+
+
 def face_mask(
     region: Region,
     outline: np.ndarray,
@@ -21,16 +26,31 @@ def face_mask(
     shape = (y1 - y0, x1 - x0)
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(outline - (x0, y0)).astype(np.int32)], 255)
-    feather = max(1, int(round(feather_px)))
-    # Shrink by the feather width so the soft edge stays inside the face and never shows the avatar's background.
-    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    mouth = None
     if inner_mouth is not None:
         mouth = np.zeros(shape, np.uint8)
         cv2.fillPoly(mouth, [np.round(inner_mouth - (x0, y0)).astype(np.int32)], 255)
         mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8))
-        mask = cv2.subtract(mask, mouth)
-    soft = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2)
+    feather = max(1, int(round(feather_px)))
+    scale = min(1.0, _MASK_FEATHER_PX / feather)
+    if scale < 1.0:
+        # Area averaging keeps the sharp full-size outlines' positions to a fraction of a small pixel.
+        small = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
+        mask = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
+        mouth = None if mouth is None else cv2.resize(mouth, small, interpolation=cv2.INTER_AREA)
+        feather = _MASK_FEATHER_PX
+    soft = _feathered(mask, mouth, feather)
+    if scale < 1.0:
+        soft = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.clip(soft, 0.0, 1.0)
+
+
+def _feathered(mask: np.ndarray, mouth: np.ndarray | None, feather: int) -> np.ndarray:
+    # Shrink by the feather width so the soft edge stays inside the face and never shows the avatar's background.
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    if mouth is not None:
+        mask = cv2.subtract(mask, mouth)
+    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2)
 
 
 @dataclass
