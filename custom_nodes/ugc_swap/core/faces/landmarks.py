@@ -18,6 +18,7 @@ MESH_POINTS = 468  # the iris points 468-477 are not part of the surface mesh
 _DETECT_LONG_SIDE = 640
 _MESH_CROP_SCALE = 2.2
 _MESH_CROP_SIDE = 320
+_BOX_PER_MESH_SIDE = 0.96
 
 # Inner lip contour, in order around the mouth opening.
 INNER_MOUTH = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
@@ -84,6 +85,15 @@ class FaceAnalyzer:
             return None
         points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark[:MESH_POINTS]], np.float64)
         return points * _MESH_CROP_SIDE / scale + (x0, y0)
+
+
+def face_box(points: np.ndarray) -> Box:
+    """The box the detector would draw around the face of these mesh points: a square about as tall as the mesh,
+    on its centre (measured on the sample faces: side 0.92-0.99 of the mesh's larger side, centre within 4 %)."""
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    half = _BOX_PER_MESH_SIDE * max(x1 - x0, y1 - y0) / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
 
 
 @lru_cache(maxsize=1)
