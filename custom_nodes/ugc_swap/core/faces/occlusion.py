@@ -70,8 +70,11 @@ class FaceAppearance:
         return self._occluded
 
     def to_region(self, layout_map: np.ndarray, points: np.ndarray, region: Region,
-                  triangle_index: np.ndarray) -> np.ndarray:
-        """A layout map drawn onto the filmed face inside `region` (0 off the mesh)."""
+                  triangle_index: np.ndarray | None = None) -> np.ndarray:
+        """A layout map drawn onto the filmed face inside `region` (0 off the mesh); `triangle_index` (the filmed
+        mesh's over `region`) is made here when not given."""
+        if triangle_index is None:
+            triangle_index = triangle_index_map(points, self._triangles, nondegenerate(points, self._triangles), region)
         affines, _ = triangle_affines(self.points, points, self._triangles)
         map_x, map_y = remap_coordinates(triangle_index, affines, region)
         return cv2.remap(layout_map, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -97,13 +100,15 @@ class OcclusionFinder:
     def reset(self) -> None:
         self.appearance.reset()
 
-    def occluders(self, frame: np.ndarray, points: np.ndarray, region: Region, triangle_index: np.ndarray) -> np.ndarray:
-        """float32 over `region`: 1 where something covers the face (before any margin or softening)."""
+    def occluders(self, frame: np.ndarray, points: np.ndarray, region: Region,
+                  triangle_index: np.ndarray | None = None) -> np.ndarray:
+        """float32 over `region`: 1 where something covers the face (before any margin or softening).
+        `triangle_index` is the filmed mesh's over `region`, made here only when needed if not given."""
         layout = self.appearance.occluders(frame, points)
         # The map decays geometrically after an occluder leaves, so it is almost never all zero; but drawn onto the
         # face it stays below its largest value, and below the cut nothing is cut out: skip the full-size remap.
         found = self.appearance.to_region(layout, points, region, triangle_index) if layout.max() > OCCLUDER_CUT \
-            else np.zeros(triangle_index.shape, np.float32)
+            else np.zeros((region[3] - region[1], region[2] - region[0]), np.float32)
         hands = self._hands.mask(frame, region) if self._hands is not None else None
         if hands is not None:
             found = np.maximum(found, hands.astype(np.float32) / 255.0)
