@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .resample import shrink
 from .warp import Region
 
 
@@ -36,8 +37,8 @@ def face_mask(
     if scale < 1.0:
         # Area averaging keeps the sharp full-size outlines' positions to a fraction of a small pixel.
         small = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
-        mask = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
-        mouth = None if mouth is None else cv2.resize(mouth, small, interpolation=cv2.INTER_AREA)
+        mask = shrink(mask, small)
+        mouth = None if mouth is None else shrink(mouth, small)
         feather = _MASK_FEATHER_PX
     soft = _feathered(mask, mouth, feather)
     if scale < 1.0:

@@ -17,15 +17,20 @@ def whole_factor(length: int, target: int) -> int:
 
 
 def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` resized to `size` (width, height), no larger than it.
+    """`image` resized to `size` (width, height), no larger than it, with cv2.resize's pixel geometry.
 
-    Where the image's sides are not multiples of the whole factor, the last few (< factor) rows and columns are
-    left out of the averaging; callers that map coordinates back exactly give sides that are multiples."""
+    Where a side is not a multiple of the whole factor, its last few (< factor) pixels are left out of the
+    averaging and the bilinear step reaches them by repeating the edge: a fraction of a pixel of the result."""
     height, width = image.shape[:2]
     factor = min(whole_factor(width, size[0]), whole_factor(height, size[1]))
-    if factor >= 2:
-        height, width = height - height % factor, width - width % factor
-        image = cv2.resize(image[:height, :width], (width // factor, height // factor), interpolation=cv2.INTER_AREA)
-    if image.shape[1] == size[0] and image.shape[0] == size[1]:
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    if factor == 1:
+        return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    averaged = cv2.resize(image[: height - height % factor, : width - width % factor],
+                          (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    if averaged.shape[1] == size[0] and averaged.shape[0] == size[1]:
+        return averaged
+    # Output pixel centres mapped into the averaged image as cv2.resize maps them into the original one.
+    ax, ay = width / (size[0] * factor), height / (size[1] * factor)
+    to_averaged = np.array([[ax, 0.0, 0.5 * ax - 0.5], [0.0, ay, 0.5 * ay - 0.5]])
+    return cv2.warpAffine(averaged, to_averaged, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
