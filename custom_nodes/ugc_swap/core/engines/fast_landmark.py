@@ -23,12 +23,14 @@ from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
-from ..faces.warp import face_region, nondegenerate, triangle_index_map, warp_face
+from ..faces.warp import Region, face_region, nondegenerate, triangle_index_map, warp_face
 from ..segment_plan import FrameRange
 from .base import SegmentStats, SwappedFrame, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
 _COLOUR_FOLLOW = 0.25
+# Mask weights below this (half a level of 255) leave a pixel as filmed.
+_NO_CHANGE = 0.5 / 255.0
 
 
 @dataclass(frozen=True)
@@ -88,26 +90,45 @@ class FastLandmarkEngine:
                 face_width = float(np.ptp(points[:, 0]))
                 points = smoother(points, face_width)
                 region = face_region(points, (width, height))
-                x0, y0, x1, y1 = region
-                triangle_index = triangle_index_map(points, triangles, nondegenerate(points, triangles), region)
-                warped, covered = warp_face(avatar.image, avatar.points, points, triangles, region, triangle_index)
                 mask = face_mask(
                     region,
                     points[outline_ids],
                     points[mouth_ids] if settings.keep_mouth else None,
                     settings.feather * face_width,
-                ) * covered
+                )
                 if wired is not None:
+                    x0, y0, x1, y1 = region
                     mask = np.minimum(mask, wired[y0:y1, x0:x1].astype(np.float32) / 255.0)
                 elif settings.occlusion:
-                    occluders = occlusion.occluders(frame, points, region, triangle_index)
-                    mask = visible_face(mask, occluders, face_width)
+                    mask = visible_face(mask, occlusion.occluders(frame, points, region), face_width)
+                fades = settings.strength * edge_weight(index, segment.length, settings.crossfade_frames) * turn(points)
+                out = frame.copy()
+                box = _support(mask, region)
+                if box is None:  # the whole face is cut out (an occluder covers it)
+                    yield SwappedFrame(out, visible_mask_frame(mask, region, (height, width)))
+                    continue
+                # From here on only the pixels the swap can change are worked on.
+                x0, y0, x1, y1 = box
+                mask = mask[y0 - region[1]:y1 - region[1], x0 - region[0]:x1 - region[0]]
+                triangle_index = triangle_index_map(points, triangles, nondegenerate(points, triangles), box)
+                warped, covered = warp_face(avatar.image, avatar.points, points, triangles, box, triangle_index)
+                mask = mask * covered
                 patch = frame[y0:y1, x0:x1]
                 face_pixels = (mask > 0.5).astype(np.float32)
                 warped = colour.match(patch, warped, face_pixels, settings.colour_match)
                 warped = follow_shading(warped, patch, face_pixels, face_width, settings.colour_match)
-                fades = settings.strength * edge_weight(index, segment.length, settings.crossfade_frames) * turn(points)
-                out = frame.copy()
                 out[y0:y1, x0:x1] = composite(patch, warped, mask * fades)
-                yield SwappedFrame(out, visible_mask_frame(mask, region, (height, width)))
+                yield SwappedFrame(out, visible_mask_frame(mask, box, (height, width)))
 
+
+def _support(mask: np.ndarray, region: Region) -> Region | None:
+    """The part of `region` where the mask can change a pixel, or None where it changes none.
+
+    A weight below half a level in 255 moves no pixel of the composite and reads as 0 in the reported mask, so
+    the margin around the face (a sixth of the region's width on each side) is left out of the warp, the colour
+    work and the blend."""
+    ys, xs = np.nonzero(mask.max(axis=1) >= _NO_CHANGE), np.nonzero(mask.max(axis=0) >= _NO_CHANGE)
+    if ys[0].size == 0:
+        return None
+    x0, y0 = region[0], region[1]
+    return (x0 + int(xs[0][0]), y0 + int(ys[0][0]), x0 + int(xs[0][-1]) + 1, y0 + int(ys[0][-1]) + 1)

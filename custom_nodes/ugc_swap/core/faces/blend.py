@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .resample import shrink
 from .warp import Region
+
+
+# The face mask's feather is worked out at a scale where it spans about this many pixels: erosion by a disc and a
+# blur both cost in proportion to their size, and the result is so smooth that a bilinear upscale loses nothing.
+_MASK_FEATHER_PX = 12
 
 
 def face_mask(
@@ -21,16 +27,31 @@ def face_mask(
     shape = (y1 - y0, x1 - x0)
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(outline - (x0, y0)).astype(np.int32)], 255)
-    feather = max(1, int(round(feather_px)))
-    # Shrink by the feather width so the soft edge stays inside the face and never shows the avatar's background.
-    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    mouth = None
     if inner_mouth is not None:
         mouth = np.zeros(shape, np.uint8)
         cv2.fillPoly(mouth, [np.round(inner_mouth - (x0, y0)).astype(np.int32)], 255)
         mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8))
-        mask = cv2.subtract(mask, mouth)
-    soft = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2)
+    feather = max(1, int(round(feather_px)))
+    scale = min(1.0, _MASK_FEATHER_PX / feather)
+    if scale < 1.0:
+        # Area averaging keeps the sharp full-size outlines' positions to a fraction of a small pixel.
+        small = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
+        mask = shrink(mask, small)
+        mouth = None if mouth is None else shrink(mouth, small)
+        feather = _MASK_FEATHER_PX
+    soft = _feathered(mask, mouth, feather)
+    if scale < 1.0:
+        soft = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.clip(soft, 0.0, 1.0)
+
+
+def _feathered(mask: np.ndarray, mouth: np.ndarray | None, feather: int) -> np.ndarray:
+    # Shrink by the feather width so the soft edge stays inside the face and never shows the avatar's background.
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * feather + 1,) * 2))
+    if mouth is not None:
+        mask = cv2.subtract(mask, mouth)
+    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather / 2)
 
 
 @dataclass
@@ -56,10 +77,12 @@ def lab_stats(rgb: np.ndarray, weights: np.ndarray) -> ColourStats | None:
     total = float(weights.sum())
     if total < 16:
         return None
-    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB).astype(np.float32)
-    w = weights[..., None]
-    mean = (lab * w).sum(axis=(0, 1)) / total
-    std = np.sqrt(((lab - mean) ** 2 * w).sum(axis=(0, 1)) / total) + 1e-3
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    # Weighted sums as (N,) @ (N, 3) products: numpy's reductions over two axes of a 3-D array cost more than the
+    # colour conversion on these ~10k samples.
+    w = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1)
+    mean = (w @ lab) / total
+    std = np.sqrt((w @ np.square(lab - mean)) / total) + 1e-3
     return ColourStats(mean, std)
 
 
@@ -67,12 +90,15 @@ def transfer_colour(rgb: np.ndarray, source: ColourStats, target: ColourStats, s
     """Shift `rgb` (stats `source`) towards the colour of `target`: LAB mean/std transfer, scaled by strength."""
     if strength <= 0:
         return rgb
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     # Contrast changes are limited so a flat-lit avatar on a contrasty frame does not turn blotchy.
     gain = np.clip(target.std / source.std, 0.6, 1.6)
-    matched = (lab - source.mean) * gain + target.mean
-    lab = lab + strength * (matched - lab)
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    # The transfer maps each 8-bit LAB channel on its own, so it is a 256-entry table per channel: the same float
+    # arithmetic on 256 values instead of on every pixel of the face (identical output, ~5x cheaper on a big face).
+    levels = np.repeat(np.arange(256, dtype=np.float32)[:, None], 3, axis=1)
+    matched = (levels - source.mean) * gain + target.mean
+    table = np.clip(levels + strength * (matched - levels), 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    return cv2.cvtColor(cv2.LUT(lab, table.reshape(256, 1, 3)), cv2.COLOR_LAB2RGB)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .resample import shrink
 from .warp import Region
 
 _CROP_GROW = 0.8  # the crop reaches this share of the face box beyond each side of it
@@ -65,7 +66,8 @@ class HandFinder:
         cx1, cy1 = min(width, int(x1 + grow_x)), min(height, int(y1 + grow_y))
         crop = frame[cy0:cy1, cx0:cx1]
         scale = min(1.0, _CROP_SIDE / max(crop.shape[:2]))
-        small = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        small = crop if scale == 1.0 else \
+            shrink(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))))
         found = self._model.process(np.ascontiguousarray(small)).multi_hand_landmarks or []
         hulls = []
         for hand in found:

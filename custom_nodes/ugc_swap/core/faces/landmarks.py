@@ -12,12 +12,14 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .resample import shrink, whole_factor
 from .tracking import Box
 
 MESH_POINTS = 468  # the iris points 468-477 are not part of the surface mesh
 _DETECT_LONG_SIDE = 640
 _MESH_CROP_SCALE = 2.2
 _MESH_CROP_SIDE = 320
+_BOX_PER_MESH_SIDE = 0.96
 
 # Inner lip contour, in order around the mouth opening.
 INNER_MOUTH = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
@@ -70,20 +72,35 @@ class FaceAnalyzer:
         height, width = rgb.shape[:2]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         side = max(box[2] - box[0], box[3] - box[1]) * _MESH_CROP_SCALE
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        x1, y1 = x0 + int(round(side)), y0 + int(round(side))
+        # A side that the shrink's whole factor divides, so the crop is averaged down exactly (a few px larger).
+        factor = whole_factor(int(round(side)), _MESH_CROP_SIDE)
+        side_px = -(-int(round(side)) // factor) * factor
+        x0, y0 = int(round(cx - side_px / 2)), int(round(cy - side_px / 2))
+        x1, y1 = x0 + side_px, y0 + side_px
         crop = rgb[max(y0, 0) : min(y1, height), max(x0, 0) : min(x1, width)]
         # Pad where the crop leaves the frame so the face stays centred, as the mesh model expects.
         crop = cv2.copyMakeBorder(
             crop, max(-y0, 0), max(y1 - height, 0), max(-x0, 0), max(x1 - width, 0), cv2.BORDER_CONSTANT
         )
         scale = _MESH_CROP_SIDE / crop.shape[0]
-        resized = cv2.resize(crop, (_MESH_CROP_SIDE, _MESH_CROP_SIDE), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if scale < 1:
+            resized = shrink(crop, (_MESH_CROP_SIDE, _MESH_CROP_SIDE))
+        else:
+            resized = cv2.resize(crop, (_MESH_CROP_SIDE, _MESH_CROP_SIDE), interpolation=cv2.INTER_LINEAR)
         result = self._mesh.process(resized)
         if not result.multi_face_landmarks:
             return None
         points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark[:MESH_POINTS]], np.float64)
         return points * _MESH_CROP_SIDE / scale + (x0, y0)
+
+
+def face_box(points: np.ndarray) -> Box:
+    """The box the detector would draw around the face of these mesh points: a square about as tall as the mesh,
+    on its centre (measured on the sample faces: side 0.92-0.99 of the mesh's larger side, centre within 4 %)."""
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    half = _BOX_PER_MESH_SIDE * max(x1 - x0, y1 - y0) / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
 
 
 @lru_cache(maxsize=1)

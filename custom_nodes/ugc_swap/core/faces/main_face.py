@@ -8,12 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import AvatarImageError, AvatarMultipleFacesError, AvatarNoFaceError
-from .landmarks import FaceAnalyzer
-from .tracking import MainFaceTracker
+from .head_turn import yaw_degrees
+from .landmarks import FaceAnalyzer, face_box
+from .tracking import MainFaceTracker, box_iou
 
 MIN_AVATAR_FACE_PX = 64
 # A second face counts as "another person" in the avatar photo when it is at least this share of the main face's width.
 _SECOND_FACE_SHARE = 0.35
+# Between two frames the main face's box moves little: a mesh fitted at the last box that lands farther off than
+# this (overlap) found something else, and the detector decides.
+_MESH_FOLLOW_IOU = 0.5
+# ... and only a face within this many degrees of frontal is followed that way: towards profile the mesh depends on
+# where its crop sits, and the detector's box (centred on what is visible of the face) gives the better fit there.
+_MESH_FOLLOW_YAW = 20.0
 
 
 def avatar_face_points(avatar_rgb: np.ndarray, min_confidence: float) -> np.ndarray:
@@ -40,6 +47,16 @@ def avatar_face_points(avatar_rgb: np.ndarray, min_confidence: float) -> np.ndar
 
 def main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
     """Mesh points of the tracked main face in this frame, or None when it is not visible."""
+    points = _follow_by_mesh(analyzer, tracker, frame)
+    if points is None:
+        points = _detect_and_fit(analyzer, tracker, frame)
+    if points is not None:
+        tracker.mesh_may_follow(abs(yaw_degrees(points)) <= _MESH_FOLLOW_YAW)
+    return points
+
+
+def _detect_and_fit(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
+    """The detector finds the main face (or the mesh is fitted where it was, through a brief dropout)."""
     detections = analyzer.detect(frame)
     chosen = tracker.choose([(d.box, d.score) for d in detections])
     if chosen is not None:
@@ -48,4 +65,18 @@ def main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np
     points = analyzer.landmarks(frame, coast) if coast is not None else None
     if points is not None:
         tracker.found_by_coasting()
+    return points
+
+
+def _follow_by_mesh(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
+    """The main face's mesh fitted where it was in the last frame, skipping detection; None when detection is due
+    or the mesh did not find the same face there (gone, or another face in the crop)."""
+    box = tracker.mesh_box()
+    points = analyzer.landmarks(frame, box) if box is not None else None
+    if points is None:
+        return None
+    found = face_box(points)
+    if box_iou(found, box) < _MESH_FOLLOW_IOU:
+        return None
+    tracker.found_by_mesh(found)
     return points

@@ -26,6 +26,9 @@ _FOLLOW = 0.15  # per frame: how fast the reference takes in visible pixels (lig
 _ABSORB = 0.01  # per frame at occluded pixels: an occluder that never leaves fades into the reference in ~3 s
 _DECAY = 0.6  # per frame: how fast a spot the occluder left is given back to the swap
 _MIN_BLOB = 5  # px of the layout (~8 % of the face): smaller changes (a blink, lips) are expression, not occluders
+# Occluder map values above this are cut out of the face. A low cut: the map comes from a coarse layout, so an
+# occluder's edge is blurred over a few pixels.
+OCCLUDER_CUT = 0.25
 
 
 class FaceAppearance:
@@ -67,8 +70,11 @@ class FaceAppearance:
         return self._occluded
 
     def to_region(self, layout_map: np.ndarray, points: np.ndarray, region: Region,
-                  triangle_index: np.ndarray) -> np.ndarray:
-        """A layout map drawn onto the filmed face inside `region` (0 off the mesh)."""
+                  triangle_index: np.ndarray | None = None) -> np.ndarray:
+        """A layout map drawn onto the filmed face inside `region` (0 off the mesh); `triangle_index` (the filmed
+        mesh's over `region`) is made here when not given."""
+        if triangle_index is None:
+            triangle_index = triangle_index_map(points, self._triangles, nondegenerate(points, self._triangles), region)
         affines, _ = triangle_affines(self.points, points, self._triangles)
         map_x, map_y = remap_coordinates(triangle_index, affines, region)
         return cv2.remap(layout_map, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -94,11 +100,15 @@ class OcclusionFinder:
     def reset(self) -> None:
         self.appearance.reset()
 
-    def occluders(self, frame: np.ndarray, points: np.ndarray, region: Region, triangle_index: np.ndarray) -> np.ndarray:
-        """float32 over `region`: 1 where something covers the face (before any margin or softening)."""
+    def occluders(self, frame: np.ndarray, points: np.ndarray, region: Region,
+                  triangle_index: np.ndarray | None = None) -> np.ndarray:
+        """float32 over `region`: 1 where something covers the face (before any margin or softening).
+        `triangle_index` is the filmed mesh's over `region`, made here only when needed if not given."""
         layout = self.appearance.occluders(frame, points)
-        found = self.appearance.to_region(layout, points, region, triangle_index) if layout.any() else \
-            np.zeros(triangle_index.shape, np.float32)
+        # The map decays geometrically after an occluder leaves, so it is almost never all zero; but drawn onto the
+        # face it stays below its largest value, and below the cut nothing is cut out: skip the full-size remap.
+        found = self.appearance.to_region(layout, points, region, triangle_index) if layout.max() > OCCLUDER_CUT \
+            else np.zeros((region[3] - region[1], region[2] - region[0]), np.float32)
         hands = self._hands.mask(frame, region) if self._hands is not None else None
         if hands is not None:
             found = np.maximum(found, hands.astype(np.float32) / 255.0)
@@ -114,8 +124,7 @@ _MIN_OCCLUDER_MARGIN_PX = 3.0
 def visible_face(face_mask: np.ndarray, occluders: np.ndarray, face_width: float) -> np.ndarray:
     """The face mask with the occluders cut out; the cut's soft edge lies on the face's side of the occluder,
     grown by a margin that scales with the face, so the occluder's own pixels stay exactly as filmed."""
-    # A low cut: the occluder map comes from a coarse layout, so its edge is blurred over a few pixels.
-    hard = (occluders > 0.25).astype(np.uint8)
+    hard = (occluders > OCCLUDER_CUT).astype(np.uint8)
     if not hard.any():
         return face_mask
     margin = max(1, int(round(max(_MIN_OCCLUDER_MARGIN_PX, _OCCLUDER_MARGIN * face_width))))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .resample import shrink
+
 _WORK_SIDE = 64  # px: shading is smooth, so it is measured on a small copy
 _SIGMA = 0.16  # of the face width
 _GAIN_RANGE = (0.35, 2.5)  # a ratio outside this is a feature mismatch or a shadow edge, not light
@@ -31,10 +33,10 @@ def follow_shading(pasted: np.ndarray, filmed: np.ndarray, weights: np.ndarray, 
     height, width = weights.shape
     scale = min(1.0, _WORK_SIDE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small_weights = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    small_weights = shrink(weights.astype(np.float32), size)
 
     def brightness(rgb: np.ndarray) -> np.ndarray:
-        return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        return shrink(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size).astype(np.float32)
 
     sigma = max(1.0, _SIGMA * face_width * scale)
     filmed_light, spread = _masked_lowpass(brightness(filmed), small_weights, sigma)

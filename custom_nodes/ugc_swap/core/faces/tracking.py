@@ -12,6 +12,9 @@ _MIN_IOU = 0.25
 _MAX_LOST_FRAMES = 45
 # For this many frames a missed detection is bridged by fitting the mesh where the face was last seen.
 _COAST_FRAMES = 6
+# While the mesh keeps finding the face where it was in the last frame, the detector is run only this often: enough
+# to keep the track's box honest, and the whole-frame detection is the largest single cost of a frame.
+_REDETECT_EVERY = 10
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -41,6 +44,8 @@ class MainFaceTracker:
     frame_size: tuple[int, int]
     _last_box: Box | None = field(default=None, init=False)
     _lost_frames: int = field(default=0, init=False)
+    _mesh_frames: int = field(default=0, init=False)  # frames followed by the mesh alone since the last detection
+    _mesh_may_follow: bool = field(default=False, init=False)
 
     def choose(self, detections: list[tuple[Box, float]]) -> int | None:
         """Index of the main face among this frame's (box, score) detections, or None if it is not visible."""
@@ -61,10 +66,27 @@ class MainFaceTracker:
         """Where to look for the main face when the detector missed it in this frame (a brief dropout)."""
         return self._last_box if self._last_box is not None and 0 < self._lost_frames <= _COAST_FRAMES else None
 
+    def mesh_box(self) -> Box | None:
+        """Where to fit the mesh without running the detector in this frame, or None when detection is due (the
+        face was not followed in the last frame, or has been followed by the mesh alone for a while)."""
+        if self._last_box is None or self._lost_frames > 0 or not self._mesh_may_follow or \
+                self._mesh_frames >= _REDETECT_EVERY:
+            return None
+        return self._last_box
+
+    def mesh_may_follow(self, allowed: bool) -> None:
+        """Whether the face just found may be followed by the mesh alone in the next frame (it is near frontal)."""
+        self._mesh_may_follow = allowed
+
+    def found_by_mesh(self, box: Box) -> None:
+        """The mesh found the face near `mesh_box()`: `box` (detector-like, from the mesh) is the track's box now."""
+        self._last_box = box
+        self._mesh_frames += 1
+
     def found_by_coasting(self) -> None:
         """The mesh found the face at the coasted box: the track goes on as if it had been detected."""
         self._lost_frames = 0
 
     def _follow(self, box: Box, index: int) -> int:
-        self._last_box, self._lost_frames = box, 0
+        self._last_box, self._lost_frames, self._mesh_frames = box, 0, 0
         return index

@@ -66,21 +66,33 @@ def triangle_index_map(target_points: np.ndarray, triangles: np.ndarray, valid: 
     x0, y0, x1, y1 = region
     triangle_index = np.full((y1 - y0, x1 - x0), -1, np.int32)
     local = np.round((target_points - (x0, y0)) * 16).astype(np.int32)
-    for t in np.flatnonzero(valid):
-        cv2.fillConvexPoly(triangle_index, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    ids = np.flatnonzero(valid)
+    # ~850 fills of a few pixels each: the Python around each call cost more than the fill, so the polygons are
+    # gathered in one go and the call is made with positional arguments.
+    fill = cv2.fillConvexPoly
+    for t, polygon in zip(ids.tolist(), local[triangles[ids]]):
+        fill(triangle_index, polygon, t, cv2.LINE_8, 4)
     return triangle_index
 
 
 def remap_coordinates(triangle_index: np.ndarray, affines: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
     """cv2.remap maps for `region` from per-triangle affines (target pixel -> source pixel); -1 off the mesh."""
     x0, y0 = region[0], region[1]
-    ys, xs = np.nonzero(triangle_index >= 0)
-    chosen = affines[triangle_index[ys, xs]]  # (P, 2, 3)
-    gx, gy = xs + float(x0), ys + float(y0)
-    map_x = np.full(triangle_index.shape, -1.0, np.float32)
-    map_y = np.full(triangle_index.shape, -1.0, np.float32)
-    map_x[ys, xs] = chosen[:, 0, 0] * gx + chosen[:, 0, 1] * gy + chosen[:, 0, 2]
-    map_y[ys, xs] = chosen[:, 1, 0] * gx + chosen[:, 1, 1] * gy + chosen[:, 1, 2]
+    height, width = triangle_index.shape
+    # One row of coefficients per triangle plus a last one that yields -1, which index -1 picks: every pixel is
+    # computed the same way, without gathering the covered ones first.
+    table = np.empty((affines.shape[0] + 1, 6), np.float32)
+    table[:-1] = affines.reshape(-1, 6)
+    table[-1] = (0.0, 0.0, -1.0, 0.0, 0.0, -1.0)
+    coefficients = table[triangle_index]  # (H, W, 6)
+    gx = np.arange(x0, x0 + width, dtype=np.float32)[None, :]
+    gy = np.arange(y0, y0 + height, dtype=np.float32)[:, None]
+    map_x = coefficients[..., 0] * gx
+    map_x += coefficients[..., 1] * gy
+    map_x += coefficients[..., 2]
+    map_y = coefficients[..., 3] * gx
+    map_y += coefficients[..., 4] * gy
+    map_y += coefficients[..., 5]
     return map_x, map_y
 
 
