@@ -2,7 +2,7 @@
 
 1. Fast engine throughput (frames/s of swap_segment, decode excluded) at 720p and 1080p, landscape and portrait,
    against the targets (30 fps at 720p, 20 fps at 1080p on 2 cores).
-2. A whole 30 s 1080p job through ComfyUI against a plain ffmpeg re-encode of the same file (target ≤ 1.5×).
+2. A whole 30 s 1080p job through a warm ComfyUI against a plain ffmpeg re-encode of the same file (target ≤ 1.5×).
 3. Peak memory (PSS of ComfyUI's process tree and the driver) for 30 s and 60 s jobs (target ≤ 1.5 GB, 60 s within 10 %).
 4. Driver overhead (job wall time minus ComfyUI execution, target ≤ 2 s) and ComfyUI cold start.
 5. The Wan path with the tiny model, per stage (bench/wan_stages.py; run it on a GPU for GPU figures).
@@ -127,6 +127,10 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
     started = time.perf_counter()
     with LocalComfyUI(folder / "comfyui") as server:
         cold_start = time.perf_counter() - started
+        # A worker's first job also loads the engine's models; the measured jobs are those of a warm worker, and
+        # the first one is reported on its own.
+        first = write_sample_video(folder / "first.mp4", SampleVideoSpec(size[0], size[1], Fraction(30), 2.0))
+        first_job = _measured_job(server, first, avatar, folder, reencode=1.0)["job_s"]
         jobs = {}
         for duration in seconds:
             name = f"{duration:.0f}s"
@@ -136,7 +140,7 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
             jobs[name] = _measured_job(server, video, avatar, folder, reencode)
             if duration == seconds[0]:
                 jobs[f"{name}, 250-frame GOPs"] = _measured_job(server, reencoded, avatar, folder, reencode)
-    return {"comfyui_cold_start_s": round(cold_start, 2), "jobs": jobs}
+    return {"comfyui_cold_start_s": round(cold_start, 2), "first_job_2s_s": first_job, "jobs": jobs}
 
 
 def _measured_job(server: LocalComfyUI, video: Path, avatar: Path, folder: Path, reencode: float) -> dict:

@@ -19,3 +19,9 @@ def test_freed_frame_temporaries_go_back_to_the_os():
     after = _rss_mb()
     assert before - after > 100, (before, after)
     assert len(kept) == 320
+
+
+def test_comfyui_runs_with_few_malloc_arenas(comfyui):
+    # Every mode (CLI, Runpod, Pods, web UI) starts ComfyUI through LocalComfyUI.
+    environment = psutil.Process(comfyui._process.pid).environ()
+    assert environment.get("MALLOC_ARENA_MAX") == "2"

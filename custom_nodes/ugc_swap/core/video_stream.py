@@ -43,7 +43,7 @@ class EncodeSettings:
 
 FINAL_ENCODE = EncodeSettings(crf=18, preset="veryfast")
 INTERMEDIATE_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="yuv420p")
-MASK_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="gray")  # lossless: an edited mask comes back as is
+MASK_ENCODE = EncodeSettings(crf=0, preset="ultrafast", pix_fmt="gray", x264_params="threads=1")  # lossless: an edited mask comes back as is
 
 RGB = "rgb24"
 YUV420 = "yuv420p"
