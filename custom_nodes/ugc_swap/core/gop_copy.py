@@ -103,9 +103,7 @@ def scan_source(info: VideoInfo) -> SourceGops:
         except BitstreamError as exc:
             raise NotCopyable(str(exc)) from None
         times, idr_times = [], []
-        for packet in container.demux(stream):
-            if packet.size == 0 or packet.pts is None:
-                continue
+        for packet in _pictures(container.demux(stream)):
             times.append(packet.pts)
             if packet.is_keyframe and is_idr_sample(bytes(packet), config.length_size):
                 idr_times.append(packet.pts)
@@ -118,11 +116,22 @@ def _display_indices(times: list[int], time_base: Fraction, fps: Fraction, frame
     if len(times) != frame_count or len(set(times)) != len(times):
         raise NotCopyable(f"{len(times)} pictures for {frame_count} frame slots")
     first = min(times)
-    rank = {t: i for i, t in enumerate(sorted(times))}
-    for t, i in rank.items():
+    display = _display_order(times)
+    for t, i in zip(times, display):
         if abs(float((t - first) * time_base * fps) - i) > _GRID_TOLERANCE:
             raise NotCopyable(f"picture {i} is off the constant-rate grid")
+    return display
+
+
+def _display_order(times: list[int]) -> tuple[int, ...]:
+    """Each packet's place in display order, from its presentation time (packets in decode order)."""
+    rank = {t: i for i, t in enumerate(sorted(times))}
     return tuple(rank[t] for t in times)
+
+
+def _pictures(packets) -> Iterator:
+    """The demuxed packets that hold a picture (not the empty ones that flush a decoder)."""
+    return (packet for packet in packets if packet.size and packet.pts is not None)
 
 
 def packet_order(path: Path) -> PacketOrder:
@@ -131,10 +140,9 @@ def packet_order(path: Path) -> PacketOrder:
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        times = [p.pts for p in container.demux(stream) if p.size and p.pts is not None]
+        times = [packet.pts for packet in _pictures(container.demux(stream))]
         config = parse_avcc(bytes(stream.codec_context.extradata))
-    rank = {t: i for i, t in enumerate(sorted(times))}
-    return PacketOrder(config, tuple(rank[t] for t in times))
+    return PacketOrder(config, _display_order(times))
 
 
 def join_pieces(source: VideoInfo, layout: CopyLayout, runs: Sequence[Path], video_path: Path) -> None:
@@ -157,7 +165,7 @@ def join_pieces(source: VideoInfo, layout: CopyLayout, runs: Sequence[Path], vid
         stream = output.add_stream_from_template(source_stream)
         stream.codec_context.extradata = build_avcc(config)
         stream.time_base = time_base
-        source_packets = _numbered(source_file.demux(source_stream))
+        source_packets = enumerate(_pictures(source_file.demux(source_stream)))  # numbered in decode order
         run_iter = iter(zip(runs, run_orders))
         decode_slot = 0
         for piece in pieces:
@@ -177,14 +185,6 @@ def join_pieces(source: VideoInfo, layout: CopyLayout, runs: Sequence[Path], vid
         raise VideoProcessingError(f"joined {decode_slot} pictures for a {source.frame_count}-frame video")
 
 
-def _numbered(packets) -> Iterator:
-    """Source packets that hold a picture, counted in decode order."""
-    number = 0
-    for packet in packets:
-        if packet.size == 0 or packet.pts is None:
-            continue
-        yield number, packet
-        number += 1
 
 
 def _source_piece(source_packets: Iterator, display_indices: tuple[int, ...], piece: Piece) -> Iterator:
@@ -202,7 +202,6 @@ def _run_packets(path: Path, order: PacketOrder, first_frame: int) -> Iterator:
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        packets = (p for p in container.demux(stream) if p.size and p.pts is not None)
-        for packet, shown in zip(packets, order.display_indices):
+        for packet, shown in zip(_pictures(container.demux(stream)), order.display_indices):
             yield packet, first_frame + shown
 

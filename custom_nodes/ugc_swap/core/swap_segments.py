@@ -139,8 +139,7 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
     source = swapper.planned.source
     # The engine keeps one core busy: x264 takes the others (one thread on 2 cores holds ~50 MB less at 1080p
     # than two and encodes as fast beside the engine).
-    threads = max(1, (os.cpu_count() or 2) - 1)
-    settings = replace(FINAL_ENCODE, x264_params=f"sps-id={sps_id}:threads={threads}")
+    settings = replace(FINAL_ENCODE, x264_params=f"sps-id={sps_id}", threads=max(1, (os.cpu_count() or 2) - 1))
     planes = iter(FrameReader(source, run.start, run.end, YUV420))
     index = run.start
     with FrameWriter(path, source.width, source.height, source.fps, settings, pixel_format=YUV420) as writer:

@@ -29,11 +29,9 @@ _TO_RGB = np.linalg.inv(np.vstack([_BT709, [0.0, 0.0, 0.0, 1.0]]))[:3].astype(np
 def yuv420_to_rgb(planes: np.ndarray, width: int, height: int) -> np.ndarray:
     """RGB of BT.709 limited-range 4:2:0 planes, chroma upsampled bilinearly: what engines are fed when the
     planes are at hand anyway (one decoder per run instead of a second one converting to RGB)."""
-    flat, area = planes.reshape(-1), height * width
-    u = flat[area:area + area // 4].reshape(height // 2, width // 2)
-    v = flat[area + area // 4:].reshape(height // 2, width // 2)
+    luma, u, v = _planes(planes, width, height)
     full = (width, height)
-    ycc = cv2.merge([flat[:area].reshape(height, width), cv2.resize(u, full, interpolation=cv2.INTER_LINEAR),
+    ycc = cv2.merge([luma, cv2.resize(u, full, interpolation=cv2.INTER_LINEAR),
                      cv2.resize(v, full, interpolation=cv2.INTER_LINEAR)])
     return cv2.transform(ycc, _TO_RGB)
 
@@ -66,10 +64,7 @@ def patch_yuv420(source_yuv: np.ndarray, before_rgb: np.ndarray, after_rgb: np.n
     x0, y0, x1, y1 = box
     height, width = before_rgb.shape[:2]
     out = source_yuv.copy()
-    flat, area = out.reshape(-1), height * width
-    luma = flat[:area].reshape(height, width)
-    u = flat[area:area + area // 4].reshape(height // 2, width // 2)
-    v = flat[area + area // 4:].reshape(height // 2, width // 2)
+    luma, u, v = _planes(out, width, height)
     patch = after_rgb[y0:y1, x0:x1]
     # 255 where the engine changed a pixel (any channel; the sum saturates, so it is 0 only for no change at all).
     changed = cv2.transform(cv2.absdiff(before_rgb[y0:y1, x0:x1], patch), np.ones((1, 3), np.float32))
@@ -83,6 +78,13 @@ def patch_yuv420(source_yuv: np.ndarray, before_rgb: np.ndarray, after_rgb: np.n
     u[cy0:cy1, cx0:cx1] = np.where(changed_half > 0, chroma[..., 0], u[cy0:cy1, cx0:cx1])
     v[cy0:cy1, cx0:cx1] = np.where(changed_half > 0, chroma[..., 1], v[cy0:cy1, cx0:cx1])
     return out
+
+
+def _planes(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of a frame stacked as (h * 3/2, w), as FrameReader gives YUV420."""
+    flat, area = frame.reshape(-1), height * width
+    return (flat[:area].reshape(height, width), flat[area:area + area // 4].reshape(height // 2, width // 2),
+            flat[area + area // 4:].reshape(height // 2, width // 2))
 
 
 def _convert(rgb: np.ndarray, rows: np.ndarray) -> np.ndarray:
