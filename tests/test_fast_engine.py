@@ -10,7 +10,6 @@ from ugc_swap.core.crossfade import edge_weight
 from ugc_swap.core.engines import SwapSettings, get_engine
 from ugc_swap.core.engines.base import SegmentStats
 from ugc_swap.core.errors import AvatarMultipleFacesError, AvatarNoFaceError, UnknownEngineError
-from ugc_swap.core.faces.smoothing import LandmarkSmoother
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.video_probe import probe_video
@@ -93,16 +92,3 @@ def test_avatar_with_two_people_is_refused():
 def test_unknown_engine_names_the_choices():
     with pytest.raises(UnknownEngineError, match="available: fast"):
         get_engine("deepfake9000")
-
-
-def test_landmark_smoother_removes_jitter_but_follows_motion():
-    rng = np.random.default_rng(0)
-    smoother = LandmarkSmoother(30.0)
-    still = np.tile([[100.0, 100.0]], (468, 1))
-    raw = [still + rng.normal(0, 1.0, still.shape) for _ in range(60)]
-    smoothed = [smoother(points, face_width=100.0) for points in raw]
-    jitter = lambda seq: np.mean([np.abs(b - a).mean() for a, b in zip(seq[30:], seq[31:])])  # noqa: E731
-    assert jitter(smoothed) < 0.5 * jitter(raw)
-    smoother.reset()
-    moved = [smoother(still + (5.0 * i, 0.0), face_width=100.0) for i in range(30)]
-    assert moved[-1][0, 0] == pytest.approx(100.0 + 5.0 * 29, abs=10.0)

@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..crossfade import edge_weight
+from ..faces.avatar_levels import AvatarLevel, LevelChooser, avatar_levels
 from ..faces.blend import ColourFollower, composite, face_mask
 from ..faces.head_turn import TurnFade
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
@@ -35,9 +36,7 @@ _NO_CHANGE = 0.5 / 255.0
 
 @dataclass(frozen=True)
 class LandmarkAvatar:
-    image: np.ndarray  # RGB uint8 crop around the face
-    points: np.ndarray  # (468, 2) mesh points in crop pixels
-    face_width: float
+    levels: tuple[AvatarLevel, ...]  # the crop around the face and its mesh, at full size first, then halved
 
 
 class FastLandmarkEngine:
@@ -49,11 +48,7 @@ class FastLandmarkEngine:
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> LandmarkAvatar:
         points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
         x0, y0, x1, y1 = face_region(points, (avatar_rgb.shape[1], avatar_rgb.shape[0]), margin=0.1)
-        return LandmarkAvatar(
-            image=np.ascontiguousarray(avatar_rgb[y0:y1, x0:x1]),
-            points=points - (x0, y0),
-            face_width=float(np.ptp(points[:, 0])),
-        )
+        return LandmarkAvatar(avatar_levels(np.ascontiguousarray(avatar_rgb[y0:y1, x0:x1]), points - (x0, y0)))
 
     def swap_segment(
         self,
@@ -72,8 +67,9 @@ class FastLandmarkEngine:
         turn = TurnFade(settings.turn_limit)
         tracker: MainFaceTracker | None = None
         colour = ColourFollower(_COLOUR_FOLLOW)
+        level_for = LevelChooser(avatar.levels)
         with FaceAnalyzer(settings.min_face_confidence) as analyzer, \
-                OcclusionFinder(avatar.points, triangles, find_hands=settings.occlusion) as occlusion:
+                OcclusionFinder(avatar.levels[0].points, triangles, find_hands=settings.occlusion) as occlusion:
             for index, frame in enumerate(frames):
                 wired = next(visible_masks) if visible_masks is not None else None
                 stats.frames += 1
@@ -87,8 +83,8 @@ class FastLandmarkEngine:
                     yield SwappedFrame(frame, None)
                     continue
                 stats.frames_with_face += 1
+                points = smoother(points)
                 face_width = float(np.ptp(points[:, 0]))
-                points = smoother(points, face_width)
                 region = face_region(points, (width, height))
                 mask = face_mask(
                     region,
@@ -111,7 +107,8 @@ class FastLandmarkEngine:
                 x0, y0, x1, y1 = box
                 mask = mask[y0 - region[1]:y1 - region[1], x0 - region[0]:x1 - region[0]]
                 triangle_index = triangle_index_map(points, triangles, nondegenerate(points, triangles), box)
-                warped, covered = warp_face(avatar.image, avatar.points, points, triangles, box, triangle_index)
+                level = level_for(face_width)
+                warped, covered = warp_face(level.image, level.points, points, triangles, box, triangle_index)
                 mask = mask * covered
                 patch = frame[y0:y1, x0:x1]
                 face_pixels = (mask > 0.5).astype(np.float32)

@@ -118,7 +118,7 @@ def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSett
             if points is None:
                 smoother.reset()
             else:
-                points = smoother(points, float(np.ptp(points[:, 0])))
+                points = smoother(points)
             found.append(points)
     return found
 
