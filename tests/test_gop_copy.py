@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from ugc_swap.core.copy_plan import Piece, plan_pieces
+from ugc_swap.core.copy_plan import Piece, closed_boundaries, plan_pieces
 from ugc_swap.core.engines import SwapSettings
 from ugc_swap.core.engines.base import SwappedFrame
 from ugc_swap.core.errors import VideoProcessingError
@@ -37,17 +37,31 @@ PLAN = "0-1.5 swap, 1.5-4.5 keep, 4.5-5.5 swap, 5.5-end keep"  # swap [0,45) and
 PLAYER = Path(__file__).resolve().parent / "browser" / "play_frames.mjs"
 
 
-def test_whole_gops_inside_keep_ranges_are_copied():
+def test_closed_boundaries_follow_the_b_frame_groups():
+    # Decode order I0 P4 B2 B1 B3 P8 B6 B5 B7 | I9 P10: after P4 the stream shows 0 but holds 4, so it may stop
+    # only after the B-frames that fill the gap.
+    assert closed_boundaries([0, 4, 2, 1, 3, 8, 6, 5, 7, 9, 10]) == (1, 5, 9, 10, 11)
+    assert closed_boundaries([0, 1, 2]) == (1, 2, 3)  # no B-frames: every picture ends a closed stretch
+
+
+def test_copies_start_on_an_idr_picture_and_stop_at_the_last_closed_boundary_before_a_cut():
     idr = list(range(0, 240, 30))
-    pieces = plan_pieces([FrameRange(45, 135), FrameRange(165, 240)], idr, 240)
+    every_gop = sorted({*idr[1:], 240})
+    pieces = plan_pieces([FrameRange(45, 135), FrameRange(165, 240)], idr, every_gop, 240)
     assert pieces == (Piece(FrameRange(0, 60), False), Piece(FrameRange(60, 120), True),
                       Piece(FrameRange(120, 180), False), Piece(FrameRange(180, 240), True))
-    # A keep range shorter than a GOP, or with no IDR picture in it, is encoded whole.
-    assert plan_pieces([FrameRange(45, 80)], idr, 240) == (Piece(FrameRange(0, 240), False),)
-    assert plan_pieces([FrameRange(10, 240)], [0], 240) == (Piece(FrameRange(0, 240), False),)
+    # With B-frame groups of 4 the first copy goes on into the GOP cut at 135, up to the group ending at 133.
+    groups = sorted({*every_gop, *range(1, 240, 4)})
+    assert plan_pieces([FrameRange(45, 135), FrameRange(165, 240)], idr, groups, 240)[1:3] == (
+        Piece(FrameRange(60, 133), True), Piece(FrameRange(133, 180), False))
+    # A keep range with no IDR picture in it is encoded whole.
+    assert plan_pieces([FrameRange(45, 58)], idr, groups, 240) == (Piece(FrameRange(0, 240), False),)
+    assert plan_pieces([FrameRange(10, 240)], [0], groups, 240) == (Piece(FrameRange(0, 240), False),)
     # A cut exactly on an IDR picture: the copy starts or ends right there.
-    assert plan_pieces([FrameRange(30, 90)], idr, 240) == (
+    assert plan_pieces([FrameRange(30, 90)], idr, every_gop, 240) == (
         Piece(FrameRange(0, 30), False), Piece(FrameRange(30, 90), True), Piece(FrameRange(90, 240), False))
+    # An IDR picture right before the cut, with no closed boundary after it: nothing to copy.
+    assert plan_pieces([FrameRange(45, 61)], idr, every_gop, 240) == (Piece(FrameRange(0, 240), False),)
 
 
 def _encode(tmp_path: Path, name: str, x264_params: str) -> Path:
@@ -120,17 +134,22 @@ def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
 
 
 def test_untouched_gops_come_out_bit_for_bit_and_the_rest_is_encoded(joined):
-    planned, _, result, output = joined
+    planned, swapped, result, output = joined
     source_idr = [i for i in range(240) if i % 30 == 0]
     with av.open(str(planned.source.path)) as container:
         keyframes = [p.pts for p in container.demux(container.streams.video[0]) if p.is_keyframe]
     assert len(keyframes) == len(source_idr)  # the source really has an IDR picture every second
-    assert (result.copied_frames, result.encoded_frames, result.not_copied_because) == (120, 120, None)
+    # The first copy runs from the IDR picture at 60 into the GOP the cut at 135 falls in, up to the last point
+    # before the cut where the source's B-frame groups close (x264's 3 B-frames here: 133).
+    stop = max(b for b in closed_boundaries(scan_source(planned.source).order.display_indices) if b <= 135)
+    assert 120 < stop <= 135
+    assert [p.frames for p in swapped.layout.pieces if p.copied] == [FrameRange(60, stop), FrameRange(180, 240)]
+    assert (result.copied_frames, result.encoded_frames, result.not_copied_because) == (stop, 240 - stop, None)
     source, _ = _decoded(Path(planned.source.path))
     out, times = _decoded(output)
     assert len(out) == 240
     assert times == pytest.approx([k / 30 for k in range(240)], abs=1e-3)
-    copied = [*range(60, 120), *range(180, 240)]
+    copied = [*range(60, stop), *range(180, 240)]
     for k in copied:
         assert np.array_equal(out[k], source[k]), f"copied frame {k} changed"
     for k in sorted(set(range(45, 240)) - set(copied) - set(range(135, 165))):
@@ -156,7 +175,7 @@ def test_swapped_frames_and_audio_survive_the_join(joined):
 
 def test_the_mask_video_covers_every_frame_from_the_encoded_runs(joined):
     _, swapped, _, _ = joined
-    assert [clip.frames for clip in swapped.clips] == [FrameRange(0, 60), FrameRange(120, 180)]
+    assert [clip.frames for clip in swapped.clips] == [FrameRange(0, 60), FrameRange(swapped.layout.runs[1].start, 180)]
     masks = list(FrameReader(probe_video(swapped.visible_mask), pixel_format=GRAY))
     assert len(masks) == 240
     for k, mask in enumerate(masks):
@@ -177,11 +196,12 @@ def test_a_real_browser_plays_every_piece(joined, tmp_path):
     chromium = shutil.which("chromium")
     modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
     assert chromium and modules.is_dir(), "chromium and playwright-core come from bin/test-tools (bin/test runs it)"
-    _, _, _, output = joined
+    _, swapped, _, output = joined
     with av.open(str(output)) as container:
         expected = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
     # One frame inside each piece and both sides of every boundary between pieces.
-    frames = [10, 59, 60, 90, 119, 120, 150, 179, 180, 239]
+    frames = sorted({10, 90, 150, 239, *(k for p in swapped.layout.pieces[1:] for k in (p.frames.start - 1, p.frames.start))})
+    assert len(frames) == 10
     with FileServer() as server:
         server.routes["/result.mp4"] = Route(file=output, headers={"Content-Type": "video/mp4"})
         server.routes["/"] = Route(body=b'<video id="v" src="/result.mp4" preload="auto" muted></video>',
@@ -208,7 +228,7 @@ def test_sources_that_cannot_be_copied_are_encoded_whole(tmp_path):
     assert swapped.layout is None and len(swapped.clips) == 2  # one lossless clip per swap range
     result = stitch_video(swapped, tmp_path / "result.mp4")
     assert (result.copied_frames, result.encoded_frames) == (0, 240)
-    assert result.not_copied_because == "no whole GOP inside an untouched segment"
+    assert result.not_copied_because == "no IDR picture inside an untouched segment"
     source, _ = _decoded(Path(video))
     out, _ = _decoded(result.path)
     assert len(out) == 240 and min(psnr(out[k], source[k]) for k in range(45, 135)) >= 38

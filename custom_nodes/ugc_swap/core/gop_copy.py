@@ -1,9 +1,9 @@
 """Untouched stretches of the source go into the final video as the source's own compressed pictures.
 
 Re-encoding every kept frame costs as much as the whole reference re-encode and adds a generation of loss to
-frames nobody changed. Instead the source's GOPs that lie wholly inside a keep range are copied packet for packet,
-and only the swapped frames and the few kept frames between a cut and the nearest IDR picture are encoded (see
-copy_plan.py). The pieces are joined into one mp4 track whose decoder configuration holds the parameter sets of
+frames nobody changed. Instead the source's pictures inside a keep range are copied packet for packet from its
+first IDR picture to the last point before the cut where the stream can stop, and only the swapped frames and
+the few kept frames between a cut and those points are encoded (see copy_plan.py). The pieces are joined into one mp4 track whose decoder configuration holds the parameter sets of
 both (see h264_config.py); audio is added by the same remux that adds it to a fully encoded video.
 
 Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .copy_plan import Piece, plan_pieces
+from .copy_plan import Piece, closed_boundaries, plan_pieces
 from .errors import VideoProcessingError
 from .h264_config import (BitstreamError, DecoderConfig, build_avcc, free_sps_ids, is_idr_sample, merge_configs,
                           parse_avcc)
@@ -69,11 +69,11 @@ class CopyLayout:
 
 
 def copy_layout(info: VideoInfo, keep_ranges: Sequence[FrameRange]) -> CopyLayout:
-    """The layout copying every whole GOP of the keep ranges, or NotCopyable saying why nothing can be copied."""
+    """The layout copying what can be copied of the keep ranges, or NotCopyable saying why nothing can be."""
     gops = scan_source(info)
-    pieces = plan_pieces(keep_ranges, gops.idr_frames, info.frame_count)
+    pieces = plan_pieces(keep_ranges, gops.idr_frames, closed_boundaries(gops.order.display_indices), info.frame_count)
     if not any(piece.copied for piece in pieces):
-        raise NotCopyable("no whole GOP inside an untouched segment")
+        raise NotCopyable("no IDR picture inside an untouched segment")
     try:
         ids = free_sps_ids(gops.order.config.sps_ids, sum(not piece.copied for piece in pieces))
     except BitstreamError as exc:
