@@ -15,7 +15,7 @@ def _table(report: dict) -> str:
     for name, job in report["jobs"].items():
         copied = f", {job['frames_copied']} frames copied" if job.get("frames_copied") is not None else ""
         lines.append(f"| {name} 1080p job vs ffmpeg re-encode{copied} | {job['job_s']} s vs {job['reencode_s']} s | "
-                     f"≤ 1.5× | {job['ratio_to_reencode']}× |")
+                     f"≤ 1.5× | {job['ratio_to_reencode']}×{_pairs(job)} |")
     for name, job in report["jobs"].items():
         lines.append(f"| {name} job: peak memory, PSS (ComfyUI tree + driver) | {job['peak_pss_mb']} MB "
                      f"(ComfyUI {job['peak_pss_comfyui_mb']}, driver {job['peak_pss_driver_mb']}) | "
@@ -75,3 +75,9 @@ def write_report(report: dict, folder: Path) -> None:
     before, _, rest = text.partition(_START)
     _, _, after = rest.partition(_END)
     page.write_text(before + generated + after)
+
+
+def _pairs(job: dict) -> str:
+    """The ratios of every re-encode + job pair, when there was more than one (the median is the figure)."""
+    ratios = job.get("ratios_of_all_pairs", [])
+    return f" (pairs: {', '.join(f'{r}×' for r in ratios)})" if len(ratios) > 1 else ""

@@ -2,7 +2,8 @@
 
 1. Fast engine throughput (frames/s of swap_segment, decode excluded) at 720p and 1080p, landscape and portrait,
    against the targets (30 fps at 720p, 20 fps at 1080p on 2 cores).
-2. A whole 30 s 1080p job through a warm ComfyUI against a plain ffmpeg re-encode of the same file (target ≤ 1.5×).
+2. A whole 30 s 1080p job through a warm ComfyUI against a plain ffmpeg re-encode of the same file run just before
+   it, in `--repeats` pairs, the median ratio reported (target ≤ 1.5×).
 3. Peak memory (PSS of ComfyUI's process tree and the driver) for 30 s and 60 s jobs (target ≤ 1.5 GB, 60 s within 10 %).
 4. Driver overhead (job wall time minus ComfyUI execution, target ≤ 2 s) and ComfyUI cold start.
 5. The Wan path with the tiny model, per stage (bench/wan_stages.py; run it on a GPU for GPU figures).
@@ -120,7 +121,7 @@ def reencode_seconds(video: Path, target: Path) -> tuple[float, Path]:
     return time.perf_counter() - started, target
 
 
-def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dict:
+def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int], repeats: int) -> dict:
     """Jobs on sample videos with an IDR picture every 2 s (as phones and editors write them), and the first one
     again on its plain re-encode, which has x264's default 250-frame GOPs: fewer untouched GOPs to copy."""
     avatar = sample_inputs(folder / "inputs", SampleVideoSpec(320, 180, Fraction(30), 1.0))[1]
@@ -130,20 +131,43 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int]) -> dic
         # A worker's first job also loads the engine's models; the measured jobs are those of a warm worker, and
         # the first one is reported on its own.
         first = write_sample_video(folder / "first.mp4", SampleVideoSpec(size[0], size[1], Fraction(30), 2.0))
-        first_job = _measured_job(server, first, avatar, folder, reencode=1.0)["job_s"]
+        first_job = _single_job(server, first, avatar, folder)["wall_s"]
         jobs = {}
         for duration in seconds:
             name = f"{duration:.0f}s"
             video = write_sample_video(folder / f"job_{name}.mp4",
                                        SampleVideoSpec(size[0], size[1], Fraction(30), duration))
-            reencode, reencoded = reencode_seconds(video, folder / f"reencoded_{name}.mp4")
-            jobs[name] = _measured_job(server, video, avatar, folder, reencode)
+            jobs[name] = _paired_jobs(server, video, avatar, folder, repeats)
             if duration == seconds[0]:
-                jobs[f"{name}, 250-frame GOPs"] = _measured_job(server, reencoded, avatar, folder, reencode)
+                long_gop = reencode_seconds(video, folder / f"long_gop_{name}.mp4")[1]
+                jobs[f"{name}, 250-frame GOPs"] = _paired_jobs(server, long_gop, avatar, folder, repeats)
     return {"comfyui_cold_start_s": round(cold_start, 2), "first_job_2s_s": first_job, "jobs": jobs}
 
 
-def _measured_job(server: LocalComfyUI, video: Path, avatar: Path, folder: Path, reencode: float) -> dict:
+def _paired_jobs(server: LocalComfyUI, video: Path, avatar: Path, folder: Path, repeats: int) -> dict:
+    """The job on `video`, each time right after a plain re-encode of the same file, `repeats` times.
+
+    This machine's speed drifts by a third within minutes (other tenants); a re-encode measured just before each
+    job sees the same machine, and the median of the pairs' ratios is what is reported. Peak memory is the
+    highest of all repeats."""
+    pairs = []
+    for _ in range(repeats):
+        reencode = reencode_seconds(video, folder / "reencoded.mp4")[0]
+        pairs.append((reencode, _single_job(server, video, avatar, folder)))
+    ratios = sorted(job["wall_s"] / reencode for reencode, job in pairs)
+    middle = sorted(pairs, key=lambda pair: pair[1]["wall_s"] / pair[0])[len(pairs) // 2]
+    reencode, job = middle
+    return {
+        "job_s": round(job["wall_s"], 2), "reencode_s": round(reencode, 2),
+        "ratio_to_reencode": round(ratios[len(ratios) // 2], 2),
+        "ratios_of_all_pairs": [round(r, 2) for r in ratios],
+        "comfyui_s": job["comfyui_s"], "driver_overhead_s": job["driver_overhead_s"],
+        "stage_seconds": job["stage_seconds"], "frames_copied": job["frames_copied"],
+        **{key: max(j[key] for _, j in pairs) for key in ("peak_pss_mb", "peak_pss_comfyui_mb", "peak_pss_driver_mb")},
+    }
+
+
+def _single_job(server: LocalComfyUI, video: Path, avatar: Path, folder: Path) -> dict:
     wall_started = time.perf_counter()
     driver = subprocess.Popen([sys.executable, str(REPO / "bench" / "job_runner.py"), server.url, str(video),
                                str(avatar), str(folder / "out")], stdout=subprocess.PIPE, text=True)
@@ -155,7 +179,7 @@ def _measured_job(server: LocalComfyUI, video: Path, avatar: Path, folder: Path,
     outcome = json.loads(output.strip().splitlines()[-1])
     return {
         # Wall time includes starting the driver's Python, as a command-line job would.
-        "job_s": round(wall, 2), "reencode_s": round(reencode, 2), "ratio_to_reencode": round(wall / reencode, 2),
+        "wall_s": wall,
         "comfyui_s": round(outcome["comfyui_s"], 2),
         "driver_overhead_s": round(outcome["wall_s"] - outcome["comfyui_s"], 2),
         "stage_seconds": outcome["stage_seconds"],
@@ -181,13 +205,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short clips, for a smoke run")
     parser.add_argument("--out", type=Path, default=REPO / "docs")
+    parser.add_argument("--repeats", type=int, default=3, help="re-encode + job pairs per video (median reported)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         report = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
         report["engine"] = engine_throughput(folder, 30 if args.quick else 90)
         durations = [6.0, 12.0] if args.quick else [30.0, 60.0]
-        report.update(whole_jobs(folder, durations, (1920, 1080)))
+        report.update(whole_jobs(folder, durations, (1920, 1080), 1 if args.quick else args.repeats))
         report["wan_tiny"] = wan_stages()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "benchmarks.json").write_text(json.dumps(report, indent=1) + "\n")
