@@ -131,7 +131,7 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int], repeat
         # A worker's first job also loads the engine's models; the measured jobs are those of a warm worker, and
         # the first one is reported on its own.
         first = write_sample_video(folder / "first.mp4", SampleVideoSpec(size[0], size[1], Fraction(30), 2.0))
-        first_job = _single_job(server, first, avatar, folder)["wall_s"]
+        first_job = round(_single_job(server, first, avatar, folder)["wall_s"], 2)
         jobs = {}
         for duration in seconds:
             name = f"{duration:.0f}s"
