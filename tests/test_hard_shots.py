@@ -146,13 +146,20 @@ def test_mask_video_spans_the_source_and_an_edited_one_replaces_it(tmp_path):
             writer.write(np.zeros((180, 320), np.uint8))
     second = swap_segments(planned, sample_face("grace_hopper"), "fast", SwapSettings(), tmp_path / "b", "b",
                            mask_override=blank)
-    source = list(FrameReader(planned.source, swap.start, swap.end, YUV420))
-    clip = list(FrameReader(probe_video(second.clips[0].path), pixel_format=YUV420))
-    # Only the clip's colour round trip (RGB to lossless 4:2:0) may differ, by a level or two (stitching puts those
-    # samples back from the source); a swapped face would change thousands of samples by far more.
-    for before, after in zip(source, clip):
-        differs = np.abs(before.astype(int) - after) > 2
-        assert differs.mean() < 0.002, f"{differs.sum()} samples changed under a blank mask"
+    # Nothing swapped means exactly what a swap at zero strength writes (x264 is deterministic): the same planes
+    # whether the clips are lossless or final-quality runs beside copied pictures, as here.
+    untouched = swap_segments(planned, sample_face("grace_hopper"), "fast", SwapSettings(strength=0.0),
+                              tmp_path / "c", "c")
+
+    def clip_frames(result):
+        return [frame for clip in result.clips
+                for frame in FrameReader(probe_video(clip.path), pixel_format=YUV420)]
+
+    blanked, reference, swapped = clip_frames(second), clip_frames(untouched), clip_frames(first)
+    assert len(blanked) == len(reference) == len(swapped) >= swap.length
+    assert all(np.array_equal(a, b) for a, b in zip(blanked, reference)), "a blank mask still changed pixels"
+    changed = sum(int((np.abs(a.astype(int) - b) > 8).sum()) for a, b in zip(swapped, reference))
+    assert changed > 1000, changed  # while the real swap shows
 
 
 def test_nothing_in_front_of_the_face_means_nothing_is_cut_out(tmp_path):
