@@ -154,13 +154,12 @@ def _paired_jobs(server: LocalComfyUI, video: Path, avatar: Path, folder: Path, 
     for _ in range(repeats):
         reencode = reencode_seconds(video, folder / "reencoded.mp4")[0]
         pairs.append((reencode, _single_job(server, video, avatar, folder)))
-    ratios = sorted(job["wall_s"] / reencode for reencode, job in pairs)
-    middle = sorted(pairs, key=lambda pair: pair[1]["wall_s"] / pair[0])[len(pairs) // 2]
-    reencode, job = middle
+    ratios = sorted(((job["wall_s"] / reencode, reencode, job) for reencode, job in pairs), key=lambda t: t[0])
+    ratio, reencode, job = ratios[len(ratios) // 2]
     return {
         "job_s": round(job["wall_s"], 2), "reencode_s": round(reencode, 2),
-        "ratio_to_reencode": round(ratios[len(ratios) // 2], 2),
-        "ratios_of_all_pairs": [round(r, 2) for r in ratios],
+        "ratio_to_reencode": round(ratio, 2),
+        "ratios_of_all_pairs": [round(r, 2) for r, _, _ in ratios],
         "comfyui_s": job["comfyui_s"], "driver_overhead_s": job["driver_overhead_s"],
         "stage_seconds": job["stage_seconds"], "frames_copied": job["frames_copied"],
         **{key: max(j[key] for _, j in pairs) for key in ("peak_pss_mb", "peak_pss_comfyui_mb", "peak_pss_driver_mb")},

@@ -3,8 +3,9 @@
 Re-encoding every kept frame costs as much as the whole reference re-encode and adds a generation of loss to
 frames nobody changed. Instead the source's pictures inside a keep range are copied packet for packet from its
 first IDR picture to the last point before the cut where the stream can stop, and only the swapped frames and
-the few kept frames between a cut and those points are encoded (see copy_plan.py). The pieces are joined into one mp4 track whose decoder configuration holds the parameter sets of
-both (see h264_config.py); audio is added by the same remux that adds it to a fully encoded video.
+the few kept frames between a cut and those points are encoded (see copy_plan.py). The pieces are joined into
+one mp4 track whose decoder configuration holds the parameter sets of both (see h264_config.py); audio is added
+by the same remux that adds it to a fully encoded video.
 
 Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
 BT.709 limited range, constant frame rate, no rotation. Anything else is encoded whole, as before.

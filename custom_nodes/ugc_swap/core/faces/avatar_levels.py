@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
+
+from .resample import shrink
 
 # Levels stop before the face gets smaller than this: below it the filmed face is too small to show texture.
 _SMALLEST_FACE_PX = 16.0
@@ -35,9 +36,8 @@ def avatar_levels(image: np.ndarray, points: np.ndarray) -> tuple[AvatarLevel, .
     levels = [level]
     while level.face_width / 2 >= _SMALLEST_FACE_PX and min(level.image.shape[:2]) >= 4:
         height, width = level.image.shape[:2]
-        # An odd last row or column is left out so that every output pixel averages exactly 2x2 input pixels.
-        even = level.image[: height - height % 2, : width - width % 2]
-        halved = cv2.resize(even, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+        # Each output pixel averages exactly 2x2 input pixels (an odd last row or column is left out).
+        halved = shrink(level.image, (width // 2, height // 2))
         # Pixel centres: input centre x maps to (x + 0.5) / 2 - 0.5 in the halved image.
         level = AvatarLevel(np.ascontiguousarray(halved), (level.points + 0.5) / 2 - 0.5, level.face_width / 2)
         levels.append(level)

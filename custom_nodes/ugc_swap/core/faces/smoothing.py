@@ -47,7 +47,7 @@ class OneEuroFilter:
 
     def __call__(self, values: np.ndarray, unit: float) -> np.ndarray:
         """`values` filtered; `unit` is the length that makes a speed of one unit per second (a face width)."""
-        if self._previous is None or self._previous.shape != values.shape or self.min_cutoff_hz <= 0:
+        if self._previous is None or self.min_cutoff_hz <= 0:
             self._previous, self._speed = values, np.zeros(values.shape[0])
             return values
         dt = 1.0 / self.fps
