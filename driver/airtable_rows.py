@@ -26,6 +26,8 @@ from urllib3.util.retry import Retry
 
 from ugc_swap.core.errors import UgcSwapError
 
+from .contract import FIELDS
+
 log = logging.getLogger(__name__)
 
 STATUS_PENDING = "Pending"
@@ -47,7 +49,14 @@ ENV_API_KEY_FALLBACK = "AIRTABLE_API_KEY"
 ENV_BASE_ID = "UGC_SWAP_AIRTABLE_BASE_ID"
 ENV_TABLE = "UGC_SWAP_AIRTABLE_TABLE"
 ENV_ENDPOINT_URL = "UGC_SWAP_AIRTABLE_ENDPOINT_URL"
-ENV_FIELD_PREFIX = "UGC_SWAP_AIRTABLE_FIELD_"  # + the AirtableFields attribute in capitals, e.g. ..._FIELD_STATUS
+# + a column's name in capitals: an AirtableFields attribute (..._FIELD_STATUS) or a request field that `watch`
+# reads (..._FIELD_SOURCE_VIDEO_URL).
+ENV_FIELD_PREFIX = "UGC_SWAP_AIRTABLE_FIELD_"
+
+
+def _request_columns() -> dict[str, str]:
+    """Request field -> the column `watch` reads it from, as the contract table declares them."""
+    return {f.name: f.airtable_column for f in FIELDS if f.airtable_column}
 
 
 class AirtableError(UgcSwapError):
@@ -56,16 +65,13 @@ class AirtableError(UgcSwapError):
 
 @dataclass(frozen=True)
 class AirtableFields:
-    """Column names in the customer's table; each can be renamed with UGC_SWAP_AIRTABLE_FIELD_<ATTRIBUTE>."""
+    """Column names in the customer's table; each can be renamed with UGC_SWAP_AIRTABLE_FIELD_<NAME>."""
 
     status: str = "Status"
-    source_video_url: str = "Source_Video_URL"
-    avatar_image_url: str = "Avatar_Image_URL"
     output_video_url: str = "Output_Video_URL"
     error_message: str = "Error_Message"
-    webhook_url: str = "Webhook_URL"
-    segments: str = "Segments"
-    engine: str = "Engine"
+    # The request's fields that `watch` reads from the row, by contract name (contract.py declares the columns).
+    request: Mapping[str, str] = dataclasses.field(default_factory=_request_columns)
 
 
 @dataclass(frozen=True)
@@ -87,18 +93,15 @@ class AirtableSettings:
 
 @dataclass(frozen=True)
 class AirtableJob:
-    """A runnable row, as read; missing cells are None and left for `parse_job_request` to judge."""
+    """A runnable row, as read: its non-empty request cells by contract name, left for `parse_job_request` to
+    judge."""
 
     record_id: str
-    source_video_url: str | None = None
-    avatar_image_url: str | None = None
-    webhook_url: str | None = None
-    segments: str | None = None
-    engine: str | None = None
+    cells: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_request(self) -> dict[str, str]:
         """The same shape Make.com sends as `input`, so both paths go through one validation."""
-        return {name: value for name, value in dataclasses.asdict(self).items() if value is not None}
+        return {"record_id": self.record_id, **self.cells}
 
 
 def airtable_settings_from_env(environ: Mapping[str, str], problems: list[str]) -> AirtableSettings | None:
@@ -132,13 +135,15 @@ def airtable_settings_from_env(environ: Mapping[str, str], problems: list[str]) 
             problems.append(f"{ENV_ENDPOINT_URL} must be an http(s) URL, got {endpoint_url!r}")
     overrides = {
         attribute.name: value
-        for attribute in dataclasses.fields(AirtableFields)
+        for attribute in dataclasses.fields(AirtableFields) if attribute.name != "request"
         if (value := _env(environ, ENV_FIELD_PREFIX + attribute.name.upper())) is not None
     }
+    request = {name: _env(environ, ENV_FIELD_PREFIX + name.upper()) or column
+               for name, column in _request_columns().items()}
     if len(problems) > before:
         return None
     return AirtableSettings(api_key=api_key, base_id=base_id, table=table,  # type: ignore[arg-type]
-                            endpoint_url=endpoint_url, fields=AirtableFields(**overrides))
+                            endpoint_url=endpoint_url, fields=AirtableFields(**overrides, request=request))
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -200,7 +205,7 @@ class AirtableRows:
         if limit < 1:
             return []
         f = self.settings.fields
-        columns = [f.source_video_url, f.avatar_image_url, f.webhook_url, f.segments, f.engine]
+        columns = list(f.request.values())
         records = self._call(
             "list runnable rows",
             lambda: self._table.all(formula=self.runnable_formula(), max_records=limit,
@@ -223,15 +228,9 @@ class AirtableRows:
         return True
 
     def _job(self, record: Mapping[str, Any]) -> AirtableJob:
-        f, cells = self.settings.fields, record.get("fields", {})
-        return AirtableJob(
-            record_id=record["id"],
-            source_video_url=_cell_text(cells.get(f.source_video_url)),
-            avatar_image_url=_cell_text(cells.get(f.avatar_image_url)),
-            webhook_url=_cell_text(cells.get(f.webhook_url)),
-            segments=_cell_text(cells.get(f.segments)),
-            engine=_cell_text(cells.get(f.engine)),
-        )
+        cells = record.get("fields", {})
+        texts = {name: _cell_text(cells.get(column)) for name, column in self.settings.fields.request.items()}
+        return AirtableJob(record["id"], {name: text for name, text in texts.items() if text is not None})
 
     def _update(self, record_id: str, fields: dict[str, Any]) -> None:
         # typecast: a Status single-select option that does not exist yet is created instead of refused.

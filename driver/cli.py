@@ -16,12 +16,11 @@ import threading
 import time
 from pathlib import Path
 
-from ugc_swap.core.engines import ENGINE_NAMES
 from ugc_swap.core.errors import UgcSwapError
-from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN
 
 from .comfy_client import ComfyClient
 from .comfy_server import LocalComfyUI
+from .contract import FieldProblem, graph_fields, read_field
 from .local_inputs import resolve_input, sample_inputs
 from .swap_job import SwapJob, SwapOutcome, run_swap_job
 
@@ -34,8 +33,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run = commands.add_parser("run", help="one job from local paths or URLs (the default)")
     run.add_argument("--video", help="product-demo video: path or http(s)/s3 URL (default: a generated 30 s sample)")
     run.add_argument("--avatar", help="face photo: path or http(s)/s3 URL (default: a shipped sample portrait)")
-    run.add_argument("--segments", default=DEFAULT_SEGMENT_PLAN, help="segment plan (default: %(default)r)")
-    run.add_argument("--engine", default="fast", choices=ENGINE_NAMES)
+    for option in _graph_options():
+        run.add_argument(option.cli_flag, dest=option.name, default=option.default,
+                         help=f"{option.doc} (default: %(default)r)")
     run.add_argument("--out-dir", type=Path, default=REPO / "output", help="where the result goes")
     run.add_argument("--comfy-url", help="use a running ComfyUI instead of starting one")
     run.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui",
@@ -56,6 +56,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # `ugc-swap --video …` keeps working: run is the default command
     return parser.parse_args(argv)
+
+
+def _graph_options():
+    """The contract fields the CLI passes to the graph: each has its flag there (contract.py)."""
+    return [f for f in graph_fields() if f.cli_flag]
+
+
+def _contract_values(args: argparse.Namespace) -> dict:
+    """The graph fields as given on the command line, checked by the contract's own parsers."""
+    values, problems = {}, []
+    for option in _graph_options():
+        try:
+            values[option.name] = read_field({option.name: getattr(args, option.name)}, option)
+        except FieldProblem as problem:
+            problems.append(str(problem).replace(f"'{option.name}'", option.cli_flag, 1))
+    if problems:
+        raise SystemExit("; ".join(problems))
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +97,8 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         print("No --video/--avatar given: using the generated sample video and a sample avatar photo.")
         video, avatar = sample_inputs(args.out_dir / "inputs")
-    job = SwapJob(video, avatar, args.segments, args.engine)
+    values = _contract_values(args)
+    job = SwapJob(video, avatar, values.pop("segments"), values.pop("engine"), options=values)
     with _progress_bar() as on_progress:
         if args.comfy_url:
             outcome = run_swap_job(ComfyClient(args.comfy_url), job, args.out_dir, args.timeout, on_progress)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ugc_swap.core.engines import ENGINE_NAMES
+from ugc_swap.core.engines import engine_names
 from ugc_swap.core.errors import UgcSwapError
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
@@ -43,7 +43,8 @@ class DriverConfig:
     api_key: str | None = field(default=None, repr=False)
     min_free_disk_bytes: int = 2 * 1024**3
     quality: QualitySettings = QualitySettings()
-    engines: tuple[str, ...] = ENGINE_NAMES  # what this worker offers; their models are checked at start
+    # What this worker offers (default: every registered engine); their models are checked at start.
+    engines: tuple[str, ...] = field(default_factory=engine_names)
     models_dir: Path | None = None  # extra models folder for ComfyUI (a network volume, or models baked in)
     verify_model_hashes: bool = False
 
@@ -128,7 +129,7 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
             identity_action=read.choice("UGC_SWAP_IDENTITY_ACTION", "warn", ("warn", "fail")),  # type: ignore[arg-type]
             price_per_s=read.number("UGC_SWAP_PRICE_PER_S", -1.0, 0.0, float) if read.text("UGC_SWAP_PRICE_PER_S") else None,
         ),
-        engines=read.names("UGC_SWAP_ENGINES", ENGINE_NAMES, ENGINE_NAMES),
+        engines=read.names("UGC_SWAP_ENGINES", engine_names(), engine_names()),
         models_dir=Path(models_dir).expanduser() if (models_dir := read.text("UGC_SWAP_MODELS_DIR")) else None,
         verify_model_hashes=read.choice("UGC_SWAP_VERIFY_MODEL_HASHES", "0", ("0", "1")) == "1",
     )

@@ -1,23 +1,15 @@
-"""The job request exactly as Make.com sends it (Runpod's `{"input": {...}}` envelope), validated field by field."""
+"""The job request exactly as Make.com sends it (Runpod's `{"input": {...}}` envelope), validated field by field
+against the contract table (`contract.py`)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
-from ugc_swap.core.engines import ENGINE_NAMES
 from ugc_swap.core.errors import UgcSwapError
-from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
-# Current name first, then the older names the earlier Make.com scenarios still send.
-_FIELD_ALIASES = {
-    "source_video_url": ("source_video_url", "video_url"),
-    "avatar_image_url": ("avatar_image_url", "avatar_url"),
-}
-_INPUT_SCHEMES = ("http", "https", "s3")
-_WEBHOOK_SCHEMES = ("http", "https")
+from .contract import FIELDS, FIELDS_BY_NAME, FieldProblem, graph_fields, read_field
 
 
 class InvalidRequestError(UgcSwapError):
@@ -33,6 +25,8 @@ class JobRequest:
     segments: str
     engine: str
     force: bool = False  # run again even if this record already has a finished video
+    # Every other contract field that fills the graph, by contract name (see contract.graph_fields).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def parse_job_request(event: Any) -> JobRequest:
@@ -42,32 +36,20 @@ def parse_job_request(event: Any) -> JobRequest:
     body = request_body(event)
     if body is None:
         raise InvalidRequestError("'input' must be a JSON object")
+    values: dict[str, Any] = {}
     problems: list[str] = []
-    record_id = _string(body, "record_id", problems)
-    video = _url(body, "source_video_url", _INPUT_SCHEMES, problems)
-    avatar = _url(body, "avatar_image_url", _INPUT_SCHEMES, problems)
-    # A bad webhook URL must not cost the customer their video: the job runs and the result says why no
-    # webhook was sent (see webhook_problem).
-    webhook = _url(body, "webhook_url", _WEBHOOK_SCHEMES, [], required=False)
-    segments = body.get("segments", DEFAULT_SEGMENT_PLAN)
-    if isinstance(segments, list):  # Make.com may send the JSON plan as an array rather than a string
-        segments = json.dumps(segments)
-    if not isinstance(segments, str):
-        problems.append(f"'segments' must be a plan string or a list, got {type(segments).__name__}")
-    else:
+    for contract_field in FIELDS:
         try:
-            parse_segment_plan(segments)
-        except UgcSwapError as error:
-            problems.append(f"'segments': {error.message}")
-    engine = body.get("engine", "fast")
-    if engine not in ENGINE_NAMES:
-        problems.append(f"'engine' must be one of {', '.join(ENGINE_NAMES)}, got {engine!r}")
-    force = body.get("force", False)
-    if not isinstance(force, bool):
-        problems.append(f"'force' must be true or false, got {type(force).__name__}")
+            values[contract_field.name] = read_field(body, contract_field)
+        except FieldProblem as problem:
+            if contract_field.blocks_job:
+                problems.append(str(problem))
+            values[contract_field.name] = None
     if problems:
         raise InvalidRequestError("; ".join(problems))
-    return JobRequest(record_id, video, avatar, webhook, segments, engine, force)  # type: ignore[arg-type]
+    own = {"record_id", "source_video_url", "avatar_image_url", "webhook_url", "segments", "engine", "force"}
+    options = {f.name: values[f.name] for f in graph_fields() if f.name not in own}
+    return JobRequest(**{name: values[name] for name in own}, options=options)
 
 
 def request_body(event: Any) -> dict | None:
@@ -81,43 +63,20 @@ def reply_to(event: Any) -> tuple[str | None, str | None]:
     body = request_body(event) or {}
     record_id = body.get("record_id")
     record_id = (record_id.strip() or None) if isinstance(record_id, str) else None
-    return record_id, _url(body, "webhook_url", _WEBHOOK_SCHEMES, [], required=False)
+    try:
+        webhook = read_field(body, FIELDS_BY_NAME["webhook_url"])
+    except FieldProblem:
+        webhook = None
+    return record_id, webhook
 
 
 def webhook_problem(event: Any) -> str | None:
     """Why the request's webhook_url cannot be used, or None when it is absent or fine."""
     body = request_body(event)
-    if body is None or body.get("webhook_url") in (None, ""):
+    if body is None:
         return None
-    problems: list[str] = []
-    _url(body, "webhook_url", _WEBHOOK_SCHEMES, problems, required=False)
-    return problems[0] if problems else None
-
-
-def _string(body: dict, name: str, problems: list[str]) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        problems.append(f"missing '{name}'")
-        return None
-    if not isinstance(value, str):
-        problems.append(f"'{name}' must be a string, got {type(value).__name__}")
-        return None
-    return value.strip()
-
-
-def _url(body: dict, name: str, schemes: tuple[str, ...], problems: list[str], required: bool = True) -> str | None:
-    names = _FIELD_ALIASES.get(name, (name,))
-    present = next((n for n in names if body.get(n) not in (None, "")), None)
-    if present is None:
-        if required:
-            problems.append(f"missing '{name}'" + (f" (or '{names[1]}')" if len(names) > 1 else ""))
-        return None
-    value = body[present]
-    if not isinstance(value, str):
-        problems.append(f"'{present}' must be a URL string, got {type(value).__name__}")
-        return None
-    parsed = urlparse(value.strip())
-    if parsed.scheme not in schemes or not parsed.netloc:
-        problems.append(f"'{present}' must be a {'/'.join(schemes)} URL, got scheme {parsed.scheme or 'none'!r}")
-        return None
-    return value.strip()
+    try:
+        read_field(body, FIELDS_BY_NAME["webhook_url"])
+    except FieldProblem as problem:
+        return str(problem)
+    return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ugc_swap.core.engines import DEFAULT_ENGINE
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
 from . import workflow as wf
+from .contract import FIELDS_BY_NAME
 from .comfy_client import ComfyClient, ProgressHandler
 from .errors import ComfyExecutionError
 
@@ -21,8 +24,12 @@ class SwapJob:
     video_path: Path
     avatar_path: Path
     segments: str = DEFAULT_SEGMENT_PLAN
-    engine: str = "fast"
+    engine: str = DEFAULT_ENGINE
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    options: Mapping[str, Any] = field(default_factory=dict)  # other contract fields for the graph, by name
+
+    def contract_values(self) -> dict[str, Any]:
+        return {"segments": self.segments, "engine": self.engine, **self.options}
 
 
 @dataclass(frozen=True)
@@ -34,18 +41,20 @@ class SwapOutcome:
 
 
 def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The engine's saved API workflow filled for one job; the per-job filename keeps ComfyUI from serving a
-    cached run. Graph engines (wan) have their own workflow, whose replace node has no `engine` input."""
+    """The engine's saved API workflow filled for one job: the uploaded inputs, every contract field that fills
+    the graph (contract.py), and a per-job filename that keeps ComfyUI from serving a cached run."""
     if graph is None:
         graph = wf.load_api_workflow(wf.workflow_for_engine(job.engine, os.environ))
-    values = {
+    values: dict[tuple[str, str], Any] = {
         (wf.SOURCE_VIDEO, "file"): video_name,
         (wf.AVATAR_PHOTO, "image"): avatar_name,
-        (wf.SEGMENT_PLAN, "plan"): job.segments,
         (wf.STITCH, "filename_prefix"): f"ugc_swap/{job.job_id}",
     }
-    if wf.has_input(graph, wf.FACE_REPLACE, "engine"):
-        values[(wf.FACE_REPLACE, "engine")] = job.engine
+    for name, value in job.contract_values().items():
+        contract_field = FIELDS_BY_NAME[name]
+        title, input_name = contract_field.graph_input  # type: ignore[misc]
+        if contract_field.graph_input_required or wf.has_input(graph, title, input_name):
+            values[(title, input_name)] = value
     return wf.with_inputs(graph, values)
 
 

@@ -116,7 +116,7 @@ class SwapWorker:
                              self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
-        outcome = self._swap(SwapJob(video, avatar, request.segments, request.engine, job_id), work_dir, progress)
+        outcome = self._swap(SwapJob(video, avatar, request.segments, request.engine, job_id, request.options), work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
         progress.stage("checking the result")
         quality_started = time.monotonic()

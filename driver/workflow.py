@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ugc_swap.core.engines import engine_names, engine_spec
+
 from .errors import WorkflowError
 
 WORKFLOW_DIR = Path(__file__).resolve().parent.parent / "workflows"
 FAST_API_WORKFLOW = WORKFLOW_DIR / "ugc_swap_fast.api.json"
-# The saved graph behind each engine; UGC_SWAP_WORKFLOW_<ENGINE> points a worker at an artist's own export instead.
-ENGINE_WORKFLOWS = {"fast": FAST_API_WORKFLOW, "wan": WORKFLOW_DIR / "ugc_swap_wan.api.json"}
 
 # Titles the driver relies on; the UI workflow uses the same ones, so artists can see what the driver fills.
 SOURCE_VIDEO = "Source video"
@@ -33,14 +33,22 @@ def load_api_workflow(path: Path = FAST_API_WORKFLOW) -> dict[str, Any]:
     return graph
 
 
+def saved_workflow(engine: str) -> Path:
+    """The API-format graph the engine registry names for `engine`."""
+    return WORKFLOW_DIR / engine_spec(engine).workflow
+
+
+def saved_workflows() -> dict[str, Path]:
+    """Every registered engine's saved API-format graph."""
+    return {engine: saved_workflow(engine) for engine in engine_names()}
+
+
 def workflow_for_engine(engine: str, environ: Mapping[str, str]) -> Path:
+    """The graph a job for `engine` runs: UGC_SWAP_WORKFLOW_<ENGINE> (an artist's own export), else the saved one."""
     override = environ.get(f"UGC_SWAP_WORKFLOW_{engine.upper()}", "").strip()
     if override:
         return Path(override).expanduser()
-    try:
-        return ENGINE_WORKFLOWS[engine]
-    except KeyError:
-        raise WorkflowError(f"no workflow for engine {engine!r}; known: {', '.join(ENGINE_WORKFLOWS)}") from None
+    return saved_workflow(engine)
 
 
 def has_input(graph: dict[str, Any], title: str, input_name: str) -> bool:

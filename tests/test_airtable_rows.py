@@ -88,7 +88,7 @@ def test_rows_to_run_reads_every_page_and_only_pending_or_retry(standin):
     jobs = rows.rows_to_run(limit=50)
 
     assert [job.record_id for job in jobs] == [ids[0], ids[2], ids[4], ids[6], ids[7]]
-    assert jobs[1] == AirtableJob(ids[2], source_video_url=f"{VIDEO}?n=2", avatar_image_url=AVATAR)
+    assert jobs[1] == AirtableJob(ids[2], {"source_video_url": f"{VIDEO}?n=2", "avatar_image_url": AVATAR})
     lists = [r for r in standin.requests if r.method == "GET"]
     assert len(lists) == 3  # 2 + 2 + 1: the last row is only on page 3
     assert lists[0].query["filterByFormula"] == ["OR({Status}='Pending', {Status}='Retry')"]
@@ -118,7 +118,7 @@ def test_jobs_become_make_com_requests(standin):
 def test_an_attachment_cell_gives_its_first_url(standin):
     standin.seed({"Status": "Pending", "Avatar_Image_URL": [{"id": "att1", "url": AVATAR, "filename": "a.png"}]})
     [job] = AirtableRows(settings_for(standin)).rows_to_run(5)
-    assert job.avatar_image_url == AVATAR and job.source_video_url is None
+    assert job.cells == {"avatar_image_url": AVATAR}
 
 
 def test_a_row_is_claimed_once(standin):
@@ -267,3 +267,16 @@ def test_full_configuration_with_fallback_key_and_field_overrides():
                                         fields=AirtableFields(status="State", output_video_url="Result URL"))
     assert settings.fields.error_message == "Error_Message"
     assert KEY not in repr(settings)
+
+
+def test_the_columns_watch_reads_come_from_the_contract_and_can_be_renamed(standin):
+    from driver.contract import FIELDS
+
+    env = {**FULL_ENV, "UGC_SWAP_AIRTABLE_FIELD_SOURCE_VIDEO_URL": "Demo video"}
+    settings = airtable_settings_from_env(env, [])
+    assert settings.fields.request == {**{f.name: f.airtable_column for f in FIELDS if f.airtable_column},
+                                       "source_video_url": "Demo video"}
+    standin.known_fields = (*standin.known_fields, "Demo video")
+    record = standin.seed({"Status": "Pending", "Demo video": VIDEO, "Avatar_Image_URL": AVATAR})
+    [job] = AirtableRows(settings_for(standin, fields=settings.fields)).rows_to_run(5)
+    assert job.to_request() == {"record_id": record, "source_video_url": VIDEO, "avatar_image_url": AVATAR}

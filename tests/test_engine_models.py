@@ -15,7 +15,7 @@ import requests
 from driver.config import ConfigError, load_config
 from driver.engine_models import check_engine_models, files_needed, write_extra_model_paths
 from driver.model_manifest import ModelManifestError, load_manifest
-from driver.workflow import ENGINE_WORKFLOWS
+from driver.workflow import saved_workflow
 
 WAN_FILES = sorted((m.folder, m.name) for m in load_manifest())
 
@@ -64,7 +64,7 @@ def test_a_file_in_any_models_folder_counts(tmp_path):
 
 
 def test_a_custom_workflow_is_checked_for_the_files_it_loads(tmp_path):
-    graph = json.loads(ENGINE_WORKFLOWS["wan"].read_text())
+    graph = json.loads(saved_workflow("wan").read_text())
     loader = next(node for node in graph.values() if node["class_type"] == "VAELoader")
     loader["inputs"]["vae_name"] = "artist_vae.safetensors"
     custom = tmp_path / "artist_wan.api.json"

@@ -40,7 +40,7 @@ def test_every_problem_is_named_in_one_error():
     message = caught.value.message
     for expected in ("'record_id' must be a string", "'source_video_url' must be a http/https/s3 URL",
                      "missing 'avatar_image_url' (or 'avatar_url')", "'engine' must be one of fast",
-                     "'segments': segment #1", "'force' must be true or false"):
+                     "'segments' is not a valid plan: segment #1", "'force' must be true or false"):
         assert expected in message
     assert "webhook_url" not in message and caught.value.code == "invalid_request"
 

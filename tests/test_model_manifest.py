@@ -26,7 +26,7 @@ from .worker_stack import REPO
 
 def test_manifest_covers_every_model_the_workflows_load():
     listed = {(m.folder, m.name) for m in load_manifest()}
-    for path in wf.ENGINE_WORKFLOWS.values():
+    for path in wf.saved_workflows().values():
         assert files_loaded_by(wf.load_api_workflow(path)) <= listed, path.name
     for model in load_manifest():
         assert model.url.startswith("https://huggingface.co/") and model.url.endswith("/" + model.name)

@@ -14,7 +14,7 @@ import pytest
 
 from driver.comfy_client import ComfyClient
 from driver.swap_job import SwapJob, run_swap_job
-from driver.workflow import ENGINE_WORKFLOWS, load_api_workflow
+from driver.workflow import load_api_workflow, saved_workflow
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
 from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 from ugc_swap.core.segment_plan import parse_segment_plan, resolve_plan
@@ -36,7 +36,7 @@ def short_video(media_dir):
 def tiny_workflow(comfyui, tmp_path_factory):
     write_tiny_models(comfyui.base_dir / "models")
     path = tmp_path_factory.mktemp("wan") / "ugc_swap_wan_tiny.api.json"
-    path.write_text(json.dumps(tiny_wan_workflow(load_api_workflow(ENGINE_WORKFLOWS["wan"]))))
+    path.write_text(json.dumps(tiny_wan_workflow(load_api_workflow(saved_workflow("wan")))))
     return path
 
 

@@ -38,7 +38,7 @@ def browser_report(tmp_path_factory):
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_answering(url, 240, server, lambda: server.stdout.read()[-2000:])
-        files = [str(wf.WORKFLOW_DIR / f"ugc_swap_{engine}.json") for engine in wf.ENGINE_WORKFLOWS]
+        files = [str(wf.WORKFLOW_DIR / f"ugc_swap_{engine}.json") for engine in wf.saved_workflows()]
         run = subprocess.run(["node", str(SCRIPT), url, str(shots), "ugc_swap_fast.json", *files],
                              capture_output=True, text=True, timeout=900, env={**os.environ, "CHROMIUM": chromium})
         assert run.returncode == 0, run.stderr[-3000:]
@@ -50,7 +50,7 @@ def browser_report(tmp_path_factory):
         server.wait(60)
 
 
-@pytest.mark.parametrize("engine", list(wf.ENGINE_WORKFLOWS))
+@pytest.mark.parametrize("engine", list(wf.saved_workflows()))
 def test_each_workflow_opens_with_nothing_missing(browser_report, engine):
     seen = browser_report["workflows"][f"ugc_swap_{engine}.json"]
     # No missing-node dialog and no warning toast (the frontend validates the whole workflow file on load).
@@ -66,10 +66,10 @@ def test_each_workflow_opens_with_nothing_missing(browser_report, engine):
     assert (browser_report["screenshots"] / f"ugc_swap_{engine}.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("engine", list(wf.ENGINE_WORKFLOWS))
+@pytest.mark.parametrize("engine", list(wf.saved_workflows()))
 def test_the_ui_builds_the_same_prompt_the_driver_submits(browser_report, engine):
     built = browser_report["workflows"][f"ugc_swap_{engine}.json"]["prompt"]
-    saved = wf.load_api_workflow(wf.ENGINE_WORKFLOWS[engine])
+    saved = wf.load_api_workflow(wf.saved_workflow(engine))
     assert set(built) == set(saved)
     for node_id, node in saved.items():
         assert built[node_id]["class_type"] == node["class_type"]

@@ -10,7 +10,7 @@ from tools.ui_workflow import extra_widget_value, is_widget, ordered_inputs
 
 # Every saved graph pair: the UI file artists open and the API twin the driver submits.
 PAIRS = [pytest.param(wf.WORKFLOW_DIR / f"ugc_swap_{engine}.json", path, id=engine)
-         for engine, path in wf.ENGINE_WORKFLOWS.items()]
+         for engine, path in wf.saved_workflows().items()]
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,15 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..core.engines import SwapSettings
 from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ..core.wan.conditioning import ExternalConditioning
 from ..core.wan.work_region import MASK_SCOPES
-from .swap_output import swap_output, mask_override_input, visible_mask_output
+from .swap_output import mask_override_input, swap_output, visible_mask_output
+from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 from .wan_sampler import ComfyWanSampler
 
 _WAN = WanSettings()
-_SWAP = SwapSettings()
 
 
 class WanReplaceNode(io.ComfyNode):
@@ -58,21 +57,16 @@ class WanReplaceNode(io.ComfyNode):
                 io.Combo.Input("sampler_name", display_name="sampler name",
                                options=list(comfy.samplers.KSampler.SAMPLERS), default="euler"),
                 io.Combo.Input("scheduler", options=list(comfy.samplers.KSampler.SCHEDULERS), default="simple"),
-                io.Float.Input("strength", default=_SWAP.strength, min=0.0, max=1.0, step=0.05),
-                io.Float.Input("colour_match", display_name="colour match",
-                               default=_SWAP.colour_match, min=0.0, max=1.0, step=0.05),
-                io.Float.Input("feather", default=_SWAP.feather, min=0.01, max=0.3, step=0.01,
-                               tooltip="Soft edge width as a share of the work region."),
-                io.Int.Input("crossfade_frames", display_name="crossfade frames",
-                             default=_SWAP.crossfade_frames, min=0, max=60),
+                *swap_setting_inputs(("strength", "colour_match", "feather", "crossfade_frames"),
+                                     {"feather": "Soft edge width as a share of the work region."}),
                 io.Image.Input("pose_video", display_name="pose video", optional=True,
                                tooltip="Your own pose frames for the WHOLE video, frame for frame (e.g. a DWPose "
                                        "node over Load Video's frames); replaces the automatic pose."),
                 io.Mask.Input("character_mask", display_name="character mask", optional=True,
                               tooltip="Your own mask for the WHOLE video, frame for frame (e.g. SAM2); replaces "
                                       "the automatic head/person mask."),
-                io.Boolean.Input("occlusion", default=_SWAP.occlusion,
-                                 tooltip="Keep hands and objects in front of the face as filmed when pasting back."),
+                *swap_setting_inputs(("occlusion",), {"occlusion": "Keep hands and objects in front of the face as "
+                                                                   "filmed when pasting back."}),
                 mask_override_input("paste-back"),
             ],
             outputs=[
@@ -85,17 +79,14 @@ class WanReplaceNode(io.ComfyNode):
     @classmethod
     def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
                 generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
-                sampler_name: str, scheduler: str, strength: float, colour_match: float, feather: float,
-                crossfade_frames: int, clip_vision_output=None, pose_video=None, character_mask=None,
-                occlusion: bool = _SWAP.occlusion, mask_override=None) -> io.NodeOutput:
+                sampler_name: str, scheduler: str, clip_vision_output=None, pose_video=None, character_mask=None,
+                mask_override=None, **settings) -> io.NodeOutput:
         sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
                                   scheduler, motion_frames)
         wan = WanSettings(mask_scope, pixel_budget, generation_fps, window_length, motion_frames, seed)  # type: ignore[arg-type]
-        settings = SwapSettings(strength=strength, colour_match=colour_match, feather=feather,
-                                crossfade_frames=crossfade_frames, occlusion=occlusion)
         external = _wired_in(pose_video, character_mask)
-        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external), settings,
-                           mask_override)
+        return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external),
+                           swap_settings(settings), mask_override)
 
 
 def _wired_in(pose_video, character_mask) -> ExternalConditioning | None:

@@ -1,33 +1,66 @@
-"""Face engines behind one interface; `get_engine(name)` picks one. A new engine is a new module plus one line."""
+"""Face engines behind one interface, found by name.
+
+An engine is one module in this package that declares `ENGINE = EngineSpec(...)`, plus the saved workflow that
+spec names. Nothing else lists engines: the node's engine choice and tooltip, the request validation, the CLI,
+`ugc-swap models` and a worker's boot check all read this registry. Modules are imported when the registry is
+first read; an engine keeps its heavy imports (models, torch) inside its functions.
+"""
 
 from __future__ import annotations
 
-from ..errors import UnknownEngineError
-from .base import FaceEngine, SegmentStats, SwapSettings
+import importlib
+import pkgutil
+from functools import lru_cache
 
-_ENGINE_MODULES = {
-    "fast": ("fast_landmark", "FastLandmarkEngine"),
-}
-# Engines that need model weights from the graph (loaded by ComfyUI's own loader nodes) are built by their node,
-# not by name; the driver picks them by choosing their workflow.
-GRAPH_ENGINES = {"wan": "workflows/ugc_swap_wan.json (its 'Wan replace' node)"}
-STANDALONE_ENGINE_NAMES: tuple[str, ...] = tuple(_ENGINE_MODULES)
-ENGINE_NAMES: tuple[str, ...] = (*STANDALONE_ENGINE_NAMES, *GRAPH_ENGINES)
+from ..errors import UnknownEngineError
+from .base import EngineSpec, FaceEngine, SegmentStats, SwapSettings
+
+_NOT_ENGINES = frozenset({"base"})
+
+
+@lru_cache(maxsize=1)
+def engine_specs() -> dict[str, EngineSpec]:
+    """Every engine of this package by name, in module-name order with `fast` (the default) first."""
+    specs: dict[str, EngineSpec] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name in _NOT_ENGINES or module_info.name.startswith("_"):
+            continue
+        spec = getattr(importlib.import_module(f"{__name__}.{module_info.name}"), "ENGINE", None)
+        if not isinstance(spec, EngineSpec):
+            continue
+        if spec.name in specs:
+            raise RuntimeError(f"two engine modules declare the engine name {spec.name!r}")
+        specs[spec.name] = spec
+    return dict(sorted(specs.items(), key=lambda item: item[0] != DEFAULT_ENGINE))
+
+
+DEFAULT_ENGINE = "fast"
+
+
+def engine_names() -> tuple[str, ...]:
+    return tuple(engine_specs())
+
+
+def standalone_engine_names() -> tuple[str, ...]:
+    """Engines built by name, with no model from the graph: the ones the plain face-replace node offers."""
+    return tuple(name for name, spec in engine_specs().items() if spec.build is not None)
+
+
+def engine_spec(name: str) -> EngineSpec:
+    try:
+        return engine_specs()[name]
+    except KeyError:
+        raise UnknownEngineError(f"unknown engine {name!r}; available: {', '.join(engine_names())}") from None
 
 
 def get_engine(name: str) -> FaceEngine:
-    """A fresh engine instance by name; modules are imported on demand so heavy engines cost nothing unused."""
-    import importlib
-
-    if name in GRAPH_ENGINES:
-        raise UnknownEngineError(f"the {name!r} engine needs its models and runs in {GRAPH_ENGINES[name]}")
-    try:
-        module_name, class_name = _ENGINE_MODULES[name]
-    except KeyError:
-        raise UnknownEngineError(f"unknown engine {name!r}; available: {', '.join(ENGINE_NAMES)}") from None
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    return getattr(module, class_name)()
+    """A fresh engine instance by name."""
+    spec = engine_spec(name)
+    if spec.build is None:
+        raise UnknownEngineError(f"the {name!r} engine needs its models and runs in its own graph "
+                                 f"(workflows/{spec.workflow})")
+    return spec.build()
 
 
-__all__ = ["ENGINE_NAMES", "GRAPH_ENGINES", "STANDALONE_ENGINE_NAMES", "FaceEngine", "SegmentStats", "SwapSettings",
-           "get_engine"]
+__all__ = ["DEFAULT_ENGINE", "EngineSpec", "FaceEngine", "SegmentStats", "SwapSettings", "engine_names",
+           "engine_spec", "engine_specs", "get_engine", "standalone_engine_names"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
@@ -12,19 +12,31 @@ import numpy as np
 from ..segment_plan import FrameRange
 
 
+def _knob(default, label: str, tooltip: str, minimum=None, maximum=None, step=None):
+    """A setting with what an artist sees of it: the node widgets of every engine are made from these."""
+    return field(default=default, metadata={"label": label, "tooltip": tooltip, "min": minimum, "max": maximum,
+                                            "step": step})
+
+
 @dataclass(frozen=True)
 class SwapSettings:
-    """Knobs every engine honours; an artist sees them as widgets on the face-replace node."""
+    """Knobs every engine honours (each engine's node shows the ones it uses, as widgets declared here)."""
 
-    strength: float = 1.0  # how much of the avatar's face shows, 0..1
-    colour_match: float = 1.0  # 0 = avatar's own skin tone, 1 = match the filmed face's colour and light
-    feather: float = 0.08  # soft edge width, as a share of the face width
-    smoothing: float = 0.5  # landmark steadiness over time, 0 (off) .. 1 (very steady)
-    crossfade_frames: int = 6  # fade the swap in and out over this many frames at each segment edge
-    keep_mouth: bool = True  # show the filmed mouth interior (teeth, tongue) instead of the avatar's
-    min_face_confidence: float = 0.5
-    turn_limit: float = 40.0  # degrees of head turn at which the swap has faded to the filmed face (90 = never)
-    occlusion: bool = True  # cut hands and objects in front of the face out of the swap
+    strength: float = _knob(1.0, "strength", "How much of the avatar's face shows.", 0.0, 1.0, 0.05)
+    colour_match: float = _knob(1.0, "colour match", "0 keeps the avatar's skin tone, 1 matches the filmed light "
+                                "and colour.", 0.0, 1.0, 0.05)
+    feather: float = _knob(0.08, "feather", "Soft edge width as a share of the face width.", 0.01, 0.3, 0.01)
+    smoothing: float = _knob(0.5, "smoothing", "Steadiness of the face over time; raise it if the face jitters.",
+                             0.0, 1.0, 0.05)
+    crossfade_frames: int = _knob(6, "crossfade frames", "Fade the new face in and out over this many frames at "
+                                  "each segment edge.", 0, 60, 1)
+    keep_mouth: bool = _knob(True, "keep mouth", "Show the filmed mouth interior (teeth, tongue) when the mouth "
+                             "opens.")
+    min_face_confidence: float = _knob(0.5, "min face confidence", "Detections below this score are ignored.",
+                                       0.1, 0.95, 0.05)
+    turn_limit: float = _knob(40.0, "turn limit", "Head turn (degrees) at which the swap has faded back to the "
+                              "filmed face; it fades over the 15 degrees before. 90 = never fade.", 15.0, 90.0, 1.0)
+    occlusion: bool = _knob(True, "occlusion", "Keep hands and objects in front of the face as filmed.")
 
 
 @dataclass(frozen=True)
@@ -105,3 +117,16 @@ class FaceEngine(Protocol):
     def stage_seconds(self) -> dict[str, float]:
         """The engine's own breakdown of where its time went so far (empty when it keeps none)."""
         ...
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """What the registry knows of one engine; each engine module declares one as `ENGINE`."""
+
+    name: str  # what requests, the CLI and the node's choice call it
+    summary: str  # one line for artists (the node's tooltip) and for `ugc-swap models`
+    # The API-format graph in the repository's workflows/ folder that runs it; the model files it needs are the
+    # ones that graph's loader nodes load (workflows/models.json has their sources and sizes).
+    workflow: str
+    # Makes an engine by name; None for an engine that needs models from the graph and is built by its own node.
+    build: Callable[[], FaceEngine] | None = None

@@ -26,7 +26,7 @@ from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import Region, face_region, nondegenerate, triangle_index_map, warp_face
 from ..segment_plan import FrameRange
-from .base import SegmentStats, SwappedFrame, SwapSettings
+from .base import EngineSpec, SegmentStats, SwappedFrame, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
 _COLOUR_FOLLOW = 0.25
@@ -129,3 +129,7 @@ def _support(mask: np.ndarray, region: Region) -> Region | None:
         return None
     x0, y0 = region[0], region[1]
     return (x0 + int(xs[0][0]), y0 + int(ys[0][0]), x0 + int(xs[0][-1]) + 1, y0 + int(ys[0][-1]) + 1)
+
+
+ENGINE = EngineSpec("fast", "landmark warp of the avatar's face on CPU, seconds per segment",
+                    "ugc_swap_fast.api.json", FastLandmarkEngine)

@@ -34,7 +34,7 @@ from ..wan.generation import WindowSampler, generate_segment
 from ..wan.windows import Window, generated_position_for, generation_frame_count, plan_windows
 from ..wan.work_region import MaskScope, WorkRegion, head_region, mask_region, person_region
 from ..segment_plan import FrameRange
-from .base import SegmentStats, SwappedFrame, SwapSettings
+from .base import EngineSpec, SegmentStats, SwappedFrame, SwapSettings
 
 _COLOUR_FOLLOW = 0.25
 
@@ -177,3 +177,7 @@ def _occluders_in_box(occlusion: OcclusionFinder, frame: np.ndarray, points: np.
     if fx1 > fx0 and fy1 > fy0:
         over_box[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = found[fy0 - face[1]:fy1 - face[1], fx0 - face[0]:fx1 - face[0]]
     return over_box
+
+
+ENGINE = EngineSpec("wan", "Wan2.2-Animate replace mode on a GPU: regenerates the head, needs its ~28 GB of models",
+                    "ugc_swap_wan.api.json")
