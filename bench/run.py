@@ -36,8 +36,8 @@ from ugc_swap.core.engines import SwapSettings, get_engine  # noqa: E402
 from ugc_swap.core.engines.base import SegmentStats  # noqa: E402
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video  # noqa: E402
 from ugc_swap.core.segment_plan import FrameRange  # noqa: E402
-from ugc_swap.core.video_probe import probe_video  # noqa: E402
-from ugc_swap.core.video_stream import FrameReader, ffmpeg_executable  # noqa: E402
+from ugc_swap.core.video.video_probe import probe_video  # noqa: E402
+from ugc_swap.core.video.video_stream import FrameReader, ffmpeg_executable  # noqa: E402
 
 SHAPES = {"720p landscape": (1280, 720, 30.0), "720p portrait": (720, 1280, 30.0),
           "1080p landscape": (1920, 1080, 20.0), "1080p portrait": (1080, 1920, 20.0)}

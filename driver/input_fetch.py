@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from ugc_swap.core.errors import VideoInputError
-from ugc_swap.core.video_probe import VideoInfo, probe_video
+from ugc_swap.core.video.video_probe import VideoInfo, probe_video
 
 from .content_sniff import Role, describe_mismatch, sniff_kind
 from .errors import (

@@ -22,8 +22,8 @@ from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
 from ugc_swap.core.preview import preview_frame_indices, preview_sheet
 from ugc_swap.core.segment_plan import parse_segment_plan, resolve_plan
-from ugc_swap.core.video_probe import VideoInfo, probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import VideoInfo, probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 # Runpod serverless flex prices in $/s (runpod.io/pricing, read 2026-11); matched against torch's device name.
 RUNPOD_FLEX_PRICES = {"H100": 0.00116, "A100": 0.00076, "L40S": 0.00053, "4090": 0.00031, "L4": 0.00019}

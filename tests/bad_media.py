@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
-from ugc_swap.core.video_stream import ffmpeg_executable
+from ugc_swap.core.video.video_stream import ffmpeg_executable
 
 
 def audio_only(source_video: Path, target: Path) -> Path:

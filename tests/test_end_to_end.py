@@ -13,8 +13,8 @@ from driver.swap_job import SwapJob, build_graph, run_swap_job
 from driver.workflow import load_api_workflow
 from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan, resolve_plan
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 from .conftest import psnr
 from .identity_checks import assert_identity_swapped

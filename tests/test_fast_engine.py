@@ -12,8 +12,8 @@ from ugc_swap.core.engines.base import SegmentStats
 from ugc_swap.core.errors import AvatarMultipleFacesError, AvatarNoFaceError, UnknownEngineError
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 from .identity_checks import assert_identity_swapped
 

@@ -16,19 +16,19 @@ import av
 import numpy as np
 import pytest
 
-from ugc_swap.core.copy_plan import Piece, closed_boundaries, plan_pieces
+from ugc_swap.core.video.copy_plan import Piece, closed_boundaries, plan_pieces
 from ugc_swap.core.engines import SwapSettings
 from ugc_swap.core.engines.base import SwappedFrame
 from ugc_swap.core.errors import VideoProcessingError
-from ugc_swap.core.gop_copy import NotCopyable, scan_source
-from ugc_swap.core.h264_config import BitstreamError, build_avcc, merge_configs, parse_avcc, sps_id
+from ugc_swap.core.video.gop_copy import NotCopyable, scan_source
+from ugc_swap.core.video.h264_config import BitstreamError, build_avcc, merge_configs, parse_avcc, sps_id
 from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.stitch import stitch_video
 from ugc_swap.core.swap_segments import SwappedClip, SwappedSegments, swap_segments
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import GRAY, FrameReader, ffmpeg_executable
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import GRAY, FrameReader, ffmpeg_executable
 
 from .conftest import psnr
 from .file_server import FileServer, Route

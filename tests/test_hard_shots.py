@@ -17,8 +17,8 @@ from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.swap_segments import swap_segments
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import GRAY, MASK_ENCODE, YUV420, FrameReader, FrameWriter
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import GRAY, MASK_ENCODE, YUV420, FrameReader, FrameWriter
 
 from .conftest import psnr
 from .hard_shots import face_halves_ratio, photo_frames, save_sheet, side_lit, slide_cup, turned_face

@@ -21,7 +21,8 @@ import requests
 import uvicorn
 
 from driver.comfy_server import free_port
-from driver.pods_server import JobQueue, QueueClosedError, create_app
+from driver.pods_queue import JobQueue, QueueClosedError
+from driver.pods_server import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "pods-test-key-5f1c9a"
@@ -170,13 +171,13 @@ def test_an_error_in_the_result_fails_the_job_and_keeps_the_rest_as_output(base)
 
 
 def test_an_exception_fails_the_job_with_its_type_and_message_and_logs_the_traceback(base, caplog):
-    with caplog.at_level(logging.ERROR, logger="driver.pods_server"):
+    with caplog.at_level(logging.ERROR, logger="driver.pods_queue"):
         response = requests.post(base + "/runsync", json={"input": {"raise": "avatar has two faces"}})
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "FAILED" and body["error"] == "ValueError: avatar has two faces"
     assert "output" not in body and "Traceback" not in response.text
-    [record] = [r for r in caplog.records if r.name == "driver.pods_server" and r.exc_info]
+    [record] = [r for r in caplog.records if r.name == "driver.pods_queue" and r.exc_info]
     assert body["id"] in record.getMessage()
     # The worker survived: the next job runs.
     assert requests.post(base + "/runsync", json={"input": {"tag": "next"}}).json()["output"] == {"tag": "next"}

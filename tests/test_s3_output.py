@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from driver.s3_output import S3Settings, UploadError, output_key, s3_client, upload_video
-from ugc_swap.core.video_probe import probe_video
+from ugc_swap.core.video.video_probe import probe_video
 
 from .moto_s3 import aws_test_credentials
 

@@ -13,8 +13,8 @@ from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.stitch import stitch_video
 from ugc_swap.core.swap_segments import swap_segments
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 from .identity_checks import assert_identity_swapped
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ugc_swap.core.errors import VideoInputError, VideoProcessingError
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import (
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import (
     INTERMEDIATE_ENCODE,
     RGB,
     YUV420,

@@ -12,8 +12,8 @@ from ugc_swap.core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
 from ugc_swap.core.sample_media import sample_face
 from ugc_swap.core.segment_plan import FrameRange
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 from ugc_swap.core.wan.conditioning import head_mask
 from ugc_swap.core.wan.pose_render import PoseRenderer
 from ugc_swap.core.wan.windows import (

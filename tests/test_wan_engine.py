@@ -18,8 +18,8 @@ from driver.workflow import load_api_workflow, saved_workflow
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
 from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 from ugc_swap.core.segment_plan import parse_segment_plan, resolve_plan
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import FrameReader
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 from .conftest import psnr
 from tools.tiny_wan import tiny_wan_workflow, write_tiny_models

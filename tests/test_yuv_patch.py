@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 
 from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
-from ugc_swap.core.video_probe import probe_video
-from ugc_swap.core.video_stream import INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
-from ugc_swap.core.yuv_patch import changed_box, patch_yuv420, yuv420_to_rgb
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
+from ugc_swap.core.video.yuv_patch import changed_box, patch_yuv420, yuv420_to_rgb
 
 
 def test_only_the_changed_rectangle_is_converted_and_it_matches_ffmpeg(tmp_path):

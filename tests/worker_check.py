@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from ugc_swap.core.video_probe import probe_video
+from ugc_swap.core.video.video_probe import probe_video
 
 from .worker_stack import BUCKET, SECRETS, WorkerStack
 

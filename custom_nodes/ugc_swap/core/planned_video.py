@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .segment_plan import ResolvedPlan, parse_segment_plan, resolve_plan
-from .video_probe import VideoInfo, probe_video
+from .video.video_probe import VideoInfo, probe_video
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .video_stream import FINAL_ENCODE, EncodeSettings, FrameWriter
+from .video.video_stream import FINAL_ENCODE, EncodeSettings, FrameWriter
 
 SampleFace = Literal["astronaut", "grace_hopper"]
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VideoProcessingError
-from .gop_copy import join_pieces
+from .video.gop_copy import join_pieces
 from .progress import ProgressCallback, no_progress
 from .swap_segments import SwappedSegments
-from .video_probe import probe_video
-from .video_stream import FINAL_ENCODE, YUV420, FrameReader, FrameWriter, add_audio
-from .yuv_patch import keep_untouched_pixels
+from .video.video_probe import probe_video
+from .video.video_stream import FINAL_ENCODE, YUV420, FrameReader, FrameWriter, add_audio
+from .video.yuv_patch import keep_untouched_pixels
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,14 @@ import numpy as np
 from .errors import VideoProcessingError
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
-from .gop_copy import CopyLayout, NotCopyable, copy_layout
+from .video.gop_copy import CopyLayout, NotCopyable, copy_layout
 from .heap import release_freed_memory
-from .mask_video import MaskVideoWriter, wired_masks
+from .video.mask_video import MaskVideoWriter, wired_masks
 from .planned_video import PlannedVideo
 from .progress import ProgressCallback, no_progress
 from .segment_plan import FrameRange
-from .video_stream import FINAL_ENCODE, INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
-from .yuv_patch import patch_yuv420, yuv420_to_rgb
+from .video.video_stream import FINAL_ENCODE, INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
+from .video.yuv_patch import patch_yuv420, yuv420_to_rgb
 
 
 @dataclass(frozen=True)

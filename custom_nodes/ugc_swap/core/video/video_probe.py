@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import VideoInputError
+from ..errors import VideoInputError
 
 # Timestamps whose spacing varies by more than this share of the mean mark the stream as variable frame rate.
 _VFR_TOLERANCE = 0.15

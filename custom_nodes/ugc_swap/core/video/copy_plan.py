@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .segment_plan import FrameRange
+from ..segment_plan import FrameRange
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from .copy_plan import Piece, closed_boundaries, plan_pieces
-from .errors import VideoProcessingError
+from ..errors import VideoProcessingError
 from .h264_config import (BitstreamError, DecoderConfig, build_avcc, free_sps_ids, is_idr_sample, merge_configs,
                           parse_avcc)
-from .segment_plan import FrameRange
+from ..segment_plan import FrameRange
 from .video_probe import VideoInfo
 
 _BT709, _LIMITED_RANGE, _UNSPECIFIED = 1, 1, 2

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import VideoInputError
-from .segment_plan import FrameRange
+from ..errors import VideoInputError
+from ..segment_plan import FrameRange
 from .video_probe import VideoInfo, probe_video
 from .video_stream import GRAY, MASK_ENCODE, FrameReader, FrameWriter
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoProcessingError
+from ..errors import VideoProcessingError
 from .video_probe import VideoInfo
 
 # Audio codecs the mp4 muxer takes as they are; anything else (PCM, Vorbis, ...) is re-encoded to AAC.

@@ -1,0 +1,1 @@
+"""Video files and bitstreams: probing, frame streams through ffmpeg, YUV patches, GOP copying, mask videos."""
