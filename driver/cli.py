@@ -116,8 +116,14 @@ def _print_outcome(outcome: SwapOutcome, elapsed_s: float) -> None:
     for segment in summary["segments_swapped"]:
         print(f"  swapped {segment['start_s']}-{segment['end_s']} s: face in {segment['frames_with_face']}"
               f" of {segment['frames']} frames")
-    for warning in summary["warnings"]:
+    identity = outcome.quality.get("identity") or {}
+    for segment in identity.get("segments", []):
+        if segment["to_avatar"] is not None:
+            print(f"  identity {segment['start_s']}-{segment['end_s']} s: distance {segment['to_avatar']} to the "
+                  f"avatar, {segment['to_filmed']} to the filmed person (margin {segment['margin']})")
+    for warning in [*summary["warnings"], *([identity["warning"]] if identity.get("warning") else [])]:
         print(f"  warning: {warning}")
+    print(f"Before/after sheet: {outcome.sheet_path}")
     print(f"Time taken: {elapsed_s:.1f} s (ComfyUI {outcome.timings_s['comfyui']:.1f} s)")
     print(json.dumps({"prompt_id": outcome.prompt_id, "timings_s": outcome.timings_s}))
     print("To open the same graph in the web UI: bin/comfyui, then load workflows/ugc_swap_fast.json.")

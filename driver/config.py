@@ -126,6 +126,7 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         min_free_disk_bytes=read.number("UGC_SWAP_MIN_FREE_DISK_MB", 2048, 0, int) * 1024**2,
         quality=QualitySettings(
             identity_threshold=read.number("UGC_SWAP_IDENTITY_THRESHOLD", 0.6, 0.0, float),
+            identity_min_margin=read.number("UGC_SWAP_IDENTITY_MARGIN", 0.15, 0.0, float),
             identity_action=read.choice("UGC_SWAP_IDENTITY_ACTION", "warn", ("warn", "fail")),  # type: ignore[arg-type]
             price_per_s=read.number("UGC_SWAP_PRICE_PER_S", -1.0, 0.0, float) if read.text("UGC_SWAP_PRICE_PER_S") else None,
         ),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ugc_swap.core.engines import DEFAULT_ENGINE
+from ugc_swap.core.quality.report import IdentityRule
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
 from . import workflow as wf
@@ -27,6 +28,7 @@ class SwapJob:
     engine: str = DEFAULT_ENGINE
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     options: Mapping[str, Any] = field(default_factory=dict)  # other contract fields for the graph, by name
+    identity: IdentityRule = IdentityRule()  # what the quality node calls a poor swap
 
     def contract_values(self) -> dict[str, Any]:
         return {"segments": self.segments, "engine": self.engine, **self.options}
@@ -36,8 +38,10 @@ class SwapJob:
 class SwapOutcome:
     output_path: Path
     prompt_id: str
-    summary: dict[str, Any]
+    summary: dict[str, Any]  # the stitch node's
     timings_s: dict[str, float]
+    quality: dict[str, Any]  # the quality node's: identity both ways, face coverage
+    sheet_path: Path  # the quality node's before/after sheet (JPEG)
 
 
 def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,6 +53,9 @@ def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str
         (wf.SOURCE_VIDEO, "file"): video_name,
         (wf.AVATAR_PHOTO, "image"): avatar_name,
         (wf.STITCH, "filename_prefix"): f"ugc_swap/{job.job_id}",
+        (wf.QUALITY, "filename_prefix"): f"ugc_swap/{job.job_id}_quality",
+        (wf.QUALITY, "max_distance"): job.identity.max_distance,
+        (wf.QUALITY, "min_margin"): job.identity.min_margin,
     }
     for name, value in job.contract_values().items():
         contract_field = FIELDS_BY_NAME[name]
@@ -73,13 +80,18 @@ def run_swap_job(
     timings["upload_inputs"] = time.monotonic() - started
     result = client.run(build_graph(job, video_name, avatar_name), timeout_s, on_progress)
     timings["comfyui"] = result.execution_s
-    summaries = result.ui_values("ugc_swap_summary")
+    summaries, qualities = result.ui_values("ugc_swap_summary"), result.ui_values("ugc_swap_quality")
     videos = [f for f in result.files() if f.filename.endswith(".mp4")]
+    sheets = [f for f in result.files() if f.filename.endswith(".jpg")]
     if not summaries or not videos:
         raise ComfyExecutionError(f"the workflow finished without a video output (prompt {result.prompt_id})")
+    if not qualities or not sheets:
+        raise ComfyExecutionError(f"the workflow finished without its quality report (prompt {result.prompt_id})")
     fetch_started = time.monotonic()
     output_dir.mkdir(parents=True, exist_ok=True)
     output_path = client.download(videos[0], output_dir / f"ugc_swap_{job.job_id}.mp4")
+    sheet_path = client.download(sheets[0], output_dir / f"ugc_swap_{job.job_id}_preview.jpg")
     timings["download_output"] = time.monotonic() - fetch_started
     timings["total"] = time.monotonic() - started
-    return SwapOutcome(output_path, result.prompt_id, summaries[0], {k: round(v, 3) for k, v in timings.items()})
+    return SwapOutcome(output_path, result.prompt_id, summaries[0], {k: round(v, 3) for k, v in timings.items()},
+                       qualities[0], sheet_path)

@@ -27,7 +27,7 @@ from .engine_models import check_engine_models
 from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
-from .job_quality import gpu_name, quality_report, with_report
+from .job_quality import gpu_name, judge_identity, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
@@ -116,13 +116,12 @@ class SwapWorker:
                              self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
-        outcome = self._swap(SwapJob(video, avatar, request.segments, request.engine, job_id, request.options), work_dir, progress)
+        job = SwapJob(video, avatar, request.segments, request.engine, job_id, request.options,
+                      self.config.quality.identity_rule)
+        outcome = self._swap(job, work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
-        progress.stage("checking the result")
-        quality_started = time.monotonic()
-        preview = work_dir / "preview.jpg"
-        quality = quality_report(video, outcome.output_path, avatar, request.segments, self.config.quality, preview)
-        timings["quality"] = round(time.monotonic() - quality_started, 3)
+        quality = dict(outcome.quality)
+        judge_identity(quality, self.config.quality)  # a poor swap fails here when so configured: nothing uploaded
         progress.stage("uploading the result")
         upload_started = time.monotonic()
         settings = self.config.s3
@@ -130,9 +129,8 @@ class SwapWorker:
             raise UgcSwapError("no S3 bucket configured (UGC_SWAP_S3_BUCKET); the result has nowhere to go")
         key = output_key(settings, request.record_id, job_id)
         url = upload_video(outcome.output_path, key, settings, self._s3_client())
-        if preview.is_file():
-            quality["preview_url"] = upload_video(preview, key.removesuffix(".mp4") + "_preview.jpg", settings,
-                                                  self._s3_client(), content_type="image/jpeg")
+        quality["preview_url"] = upload_video(outcome.sheet_path, key.removesuffix(".mp4") + "_preview.jpg", settings,
+                                              self._s3_client(), content_type="image/jpeg")
         timings["upload"] = round(time.monotonic() - upload_started, 3)
         timings["total"] = round(time.monotonic() - started, 3)
         progress.stage("done")

@@ -21,6 +21,7 @@ AVATAR_PHOTO = "Avatar photo"
 SEGMENT_PLAN = "Segment plan"
 FACE_REPLACE = "Face replace"
 STITCH = "Stitch & save"
+QUALITY = "Swap quality"
 
 
 def load_api_workflow(path: Path = FAST_API_WORKFLOW) -> dict[str, Any]:

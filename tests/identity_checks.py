@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ugc_swap.core.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
+from ugc_swap.core.quality.identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
 from ugc_swap.core.sample_media import sample_face
 
 MIN_MARGIN = 0.15

@@ -20,7 +20,7 @@ from .conftest import psnr
 from .identity_checks import assert_identity_swapped
 from .media_checks import audio_duration_s, video_stream_facts
 
-PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapStitch"}
+PACK_NODES = {"UGCSwapSegmentPlan", "UGCSwapFaceReplace", "UGCSwapStitch", "UGCSwapQuality"}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,19 @@ def test_summary_reports_segments_and_faces(default_job):
     # The sample has an IDR picture every 2 s: the untouched GOPs 6-14 s and 20-30 s are the source's own pictures,
     # and so is the start of the GOP the cut at 15 s falls in, up to its last closed B-frame group (frame 449).
     assert summary["stitch"] == {"frames_copied": 569, "frames_encoded": 331, "not_copied_because": None}
+
+
+def test_the_graph_judges_its_own_swap_and_the_driver_reads_it_back(default_job):
+    quality = default_job.quality
+    identity = quality["identity"]
+    assert [(s["start_s"], s["end_s"]) for s in identity["segments"]] == [(0.0, 5.0), (15.0, 20.0)]
+    for segment in identity["segments"]:
+        assert segment["frames_measured"] == 3, segment
+        assert segment["to_avatar"] < 0.6 and segment["margin"] >= 0.15, segment
+    assert not identity["poor"] and "warning" not in identity
+    assert [c["frames_with_face"] for c in quality["coverage"]] == [150, 150]
+    sheet = cv2.imread(str(default_job.sheet_path))
+    assert sheet is not None and sheet.shape[0] > 6 * 200, "the sheet should hold six sampled frames"
 
 
 def test_keep_segments_are_untouched_and_swap_segments_carry_the_avatar(default_job, sample_video):
@@ -138,4 +151,5 @@ def test_cli_runs_one_job_against_the_server(comfyui, faceless_video, avatar_png
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Result: " in result.stdout and "warning: no face was found" in result.stdout
+    assert "Before/after sheet: " in result.stdout and "identity not measured" in result.stdout
     assert len(list(tmp_path.glob("ugc_swap_*.mp4"))) == 1

@@ -24,7 +24,7 @@ STAGE_COLOURS = {
     "swap": ("#432255", "#563070"),
     "output": ("#225533", "#2f6b44"),
 }
-_STAGE_OF = {"LoadVideo": "input", "LoadImage": "input", "UGCSwapStitch": "output"}
+_STAGE_OF = {"LoadVideo": "input", "LoadImage": "input", "UGCSwapStitch": "output", "UGCSwapQuality": "output"}
 
 
 def stage_of(class_type: str) -> str:

@@ -29,6 +29,7 @@ from .heap import release_freed_memory
 from .video.mask_video import MaskVideoWriter, wired_masks
 from .planned_video import PlannedVideo
 from .progress import ProgressCallback, no_progress
+from .quality.samples import QualitySample, SampleCollector
 from .segment_plan import FrameRange
 from .video.video_stream import FINAL_ENCODE, INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
 from .video.yuv_patch import patch_yuv420, yuv420_to_rgb
@@ -52,6 +53,8 @@ class SwappedSegments:
     visible_mask: Path  # grey video, whole source length: where the face was allowed to be swapped
     layout: CopyLayout | None = None
     not_copied_because: str | None = None
+    # A few frames of each swap range before and after the swap, for the quality report and sheet.
+    samples: tuple[QualitySample, ...] = ()
 
 
 class _Swapper:
@@ -61,6 +64,7 @@ class _Swapper:
                  masks: MaskVideoWriter, report: SwapReport, mask_override: Path | None, progress) -> None:
         self.engine, self.avatar, self.planned, self.settings = engine, avatar, planned, settings
         self.masks, self.report, self.mask_override, self.progress = masks, report, mask_override, progress
+        self.samples = SampleCollector(planned.plan.swap_ranges)
 
     def swapped_frames(self, frames, swap_range: FrameRange):
         """The engine's frames for one swap range, fed from `frames`; masks written as they come."""
@@ -70,9 +74,11 @@ class _Swapper:
         wired = (wired_masks(self.mask_override, swap_range, (source.width, source.height))
                  if self.mask_override else None)
         self.masks.skip_to(swap_range.start)
-        for swapped in self.engine.swap_segment(self.avatar, frames, swap_range, source.fps, self.settings, stats,
-                                                wired):
+        watched = self.samples.watch(frames, swap_range)
+        for index, swapped in enumerate(self.engine.swap_segment(self.avatar, watched, swap_range, source.fps,
+                                                                 self.settings, stats, wired), swap_range.start):
             self.masks.write(swapped.visible)
+            self.samples.take(index, swapped.image, swapped.visible)
             self.progress(self.report.frames, self.planned.plan.swapped_frame_count)
             yield swapped.image
 
@@ -121,7 +127,8 @@ def swap_segments(
         release_freed_memory()
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
-    return SwappedSegments(planned, tuple(clips), report, mask_path, layout, not_copied_because)
+    return SwappedSegments(planned, tuple(clips), report, mask_path, layout, not_copied_because,
+                           tuple(swapper.samples.samples))
 
 
 def _swap_clip(swapper: _Swapper, swap_range: FrameRange, path: Path) -> SwappedClip:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from comfy_api.latest import ComfyExtension, io
 
 from .face_replace_node import FaceReplaceNode
+from .quality_node import SwapQualityNode
 from .segment_plan_node import SegmentPlanNode
 from .stitch_node import StitchNode
 from .wan_conditioning_node import ZeroConditioningNode
@@ -11,4 +12,4 @@ from .wan_replace_node import WanReplaceNode
 
 class UgcSwapExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [SegmentPlanNode, FaceReplaceNode, WanReplaceNode, ZeroConditioningNode, StitchNode]
+        return [SegmentPlanNode, FaceReplaceNode, WanReplaceNode, ZeroConditioningNode, StitchNode, SwapQualityNode]
