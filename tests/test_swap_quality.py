@@ -51,7 +51,7 @@ def _jitter(frames: list[np.ndarray]) -> float:
             found = analyzer.detect(frame)
             box = found[0].box if found else box
             assert box is not None, "no face in the first frame"
-            points.append(analyzer.landmarks(frame, box))
+            points.append(analyzer.landmarks(frame, box)[:, :2])
     stacked = np.stack(points)
     width = float(np.ptp(stacked[0][:, 0]))
     acceleration = stacked[2:] - 2 * stacked[1:-1] + stacked[:-2]

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..faces.avatar_quality import AvatarQuality
 from ..segment_plan import FrameRange
 
 
@@ -37,6 +38,12 @@ class SwapSettings:
     turn_limit: float = _knob(40.0, "turn limit", "Head turn (degrees) at which the swap has faded back to the "
                               "filmed face; it fades over the 15 degrees before. 90 = never fade.", 15.0, 90.0, 1.0)
     occlusion: bool = _knob(True, "occlusion", "Keep hands and objects in front of the face as filmed.")
+    face_shape: float = _knob(1.0, "face shape", "How much of the avatar's face shape (length, width, jaw, nose, eye "
+                              "spacing, mouth width) the swapped face takes; 0 keeps the filmed person's.", 0.0, 1.0,
+                              0.05)
+    detail_match: float = _knob(1.0, "detail match", "1 gives the swapped face the footage's own sharpness and grain "
+                                "(a crisp photo is softened, a small one enlarged and given grain); 0 keeps the "
+                                "photo's.", 0.0, 1.0, 0.05)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class SwapReport:
     segments: list[SegmentStats] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole swap, avatar check included
     stage_seconds: dict[str, float] = field(default_factory=dict)  # an engine's own breakdown (Wan: sampling, ...)
+    avatar_warnings: list[str] = field(default_factory=list)  # what the avatar gate let through with a warning
 
     @property
     def frames(self) -> int:
@@ -81,14 +89,17 @@ class SwapReport:
     def warnings(self) -> list[str]:
         missing = self.frames - self.frames_with_face
         if self.frames and self.frames_with_face == 0:
-            return ["no face was found in any swap segment; the video is unchanged"]
+            return [*self.avatar_warnings, "no face was found in any swap segment; the video is unchanged"]
         if missing:
-            return [f"{missing} of {self.frames} swap frames showed no face and were left unchanged"]
-        return []
+            return [*self.avatar_warnings, f"{missing} of {self.frames} swap frames showed no face and were left "
+                                           "unchanged"]
+        return list(self.avatar_warnings)
 
 
 class PreparedAvatar(Protocol):
     """Whatever an engine keeps of the avatar photo after checking it holds exactly one usable face."""
+
+    quality: AvatarQuality  # the avatar gate's figures and warnings (faces/avatar_quality.py)
 
 
 class FaceEngine(Protocol):
