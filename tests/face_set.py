@@ -121,7 +121,7 @@ def face_photo(photo_id: str) -> np.ndarray:
     """RGB uint8 of one photo of the set (the set is fetched on first use)."""
     path = cache_dir() / f"{photo_id}.png"
     if not path.is_file():
-        path = fetch_faces(("tune", "holdout", "excluded"))[photo_id]
+        path = fetch_faces(("tune", "holdout", "gate", "excluded"))[photo_id]
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 

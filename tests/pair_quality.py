@@ -11,6 +11,7 @@ bench/quality_pairs.py, which runs every pair at 540p, 720p and 1080p.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -23,7 +24,7 @@ from ugc_swap.core.quality.identity import face_embedding, identity_distance
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.video.video_probe import probe_video
-from ugc_swap.core.video.video_stream import FrameReader
+from ugc_swap.core.video.video_stream import FINAL_ENCODE, FrameReader, FrameWriter
 
 from .face_set import cache_dir, face_photo
 from .paste_tells import measure, within
@@ -95,11 +96,19 @@ def clip_frames(filmed: str, resolution: str, seconds: float = 3.0) -> list[np.n
 
 def swap_frames(frames: list[np.ndarray], avatar_rgb: np.ndarray, settings: SwapSettings = SwapSettings()
                 ) -> list[np.ndarray]:
+    """The engine's frames, encoded and decoded as the job's final video is (the filmed frames they are compared
+    with went through an encoder too: detail and grain are judged after compression on both sides)."""
     engine = get_engine("fast")
     avatar = engine.prepare_avatar(avatar_rgb, settings)
     segment = FrameRange(0, len(frames))
-    return [f.image for f in engine.swap_segment(avatar, iter(frames), segment, Fraction(30), settings,
-                                                 SegmentStats())]
+    height, width = frames[0].shape[:2]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "result.mp4"
+        with FrameWriter(path, width, height, Fraction(30), FINAL_ENCODE) as writer:
+            for swapped in engine.swap_segment(avatar, iter(frames), segment, Fraction(30), settings,
+                                               SegmentStats()):
+                writer.write(swapped.image)
+        return list(FrameReader(probe_video(path)))
 
 
 def judge(pair: Pair, settings: SwapSettings = SwapSettings()) -> Verdict:

@@ -2,7 +2,10 @@
 the face mesh a fresh mediapipe fit finds in that frame (independent of the engine's own tracking).
 
 - edge: mean luma gradient along the face outline (a seam or a pasted edge raises it, a blurred one lowers it);
-- sharpness: finest-band energy inside the face over that of its surroundings (hair, neck, background ring);
+- sharpness: how crisp the face's skin is against its surroundings (hair, neck, background ring): in each, the
+  finest band's energy over the next band's (1 px and 1-2.5 px blurs), which does not depend on how much there
+  is to see there, only on how its detail falls off; eyes, brows and lips are left out, as two people's
+  features differ in size and crispness whatever the swap does;
 - skin: colour difference (CIE76 ΔE) between the cheeks and the neck just below the jaw;
 - flicker: mean change of the face's look from one frame to the next, in a frontal layout that takes out the
   face's motion and expression.
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ugc_swap.core.faces.features import feature_mask
 from ugc_swap.core.faces.landmarks import FaceAnalyzer, face_outline, mesh_triangles
 from ugc_swap.core.faces.warp import nondegenerate, remap_coordinates, triangle_affines, triangle_index_map
 
@@ -51,6 +55,10 @@ def _band(luma: np.ndarray) -> np.ndarray:
     return luma - cv2.GaussianBlur(luma, (0, 0), 1.0)
 
 
+def _next_band(luma: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(luma, (0, 0), 1.0) - cv2.GaussianBlur(luma, (0, 0), 2.5)
+
+
 def edge_gradient(frame: np.ndarray, points: np.ndarray) -> float:
     """Mean luma gradient in a band of ±4 % of the face width along the face outline of `points`."""
     luma = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -67,10 +75,14 @@ def sharpness_and_skin(frame: np.ndarray, points: np.ndarray) -> tuple[float, fl
     luma = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     width = float(np.ptp(points[:, 0]))
     oval = _oval(luma.shape, points)
-    core = cv2.erode(oval, _disc(0.12 * width)) > 0
+    core = (cv2.erode(oval, _disc(0.12 * width)) > 0) & ~feature_mask(points, (0, 0, luma.shape[1], luma.shape[0]))
     ring = (cv2.dilate(oval, _disc(0.25 * width)) > 0) & ~(cv2.dilate(oval, _disc(0.06 * width)) > 0)
-    band = np.square(_band(luma))
-    sharpness = float(band[core].mean() / max(band[ring].mean(), 1e-6))
+    fine, mid = np.square(_band(luma)), np.square(_next_band(luma))
+
+    def crispness(region: np.ndarray) -> float:
+        return float(fine[region].mean() / max(float(mid[region].mean()), 1e-6))
+
+    sharpness = crispness(core) / max(crispness(ring), 1e-6)
     lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 0] *= 100 / 255
     lab[..., 1:] -= 128

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ugc_swap.core.faces.face_shape import MOUTH_CORNERS, LOWER_INNER_LIP
+from ugc_swap.core.faces.face_shape import jaw_weights
 from ugc_swap.core.faces.landmarks import INNER_MOUTH, FaceAnalyzer, mesh_triangles
 from ugc_swap.core.faces.surround import extended_meshes, surround_triangles
 from ugc_swap.core.faces.warp import mesh_grid, triangle_affines
@@ -40,9 +40,9 @@ def talking(t: float) -> Expression:
     return Expression(mouth, blink, 10.0 * math.sin(2 * math.pi * t / 4.0))
 
 
-def portrait_around_face(photo: np.ndarray, side_per_face: float = 2.6) -> np.ndarray:
-    """A square crop of `photo` around its largest face (edges repeated where the photo ends): the card a clip
-    moves around."""
+def portrait_around_face(photo: np.ndarray, side_per_face: float = 2.6, max_side: int = 1200) -> np.ndarray:
+    """A square crop of `photo` around its largest face (edges repeated where the photo ends), at most `max_side`
+    px (a clip shows it at most 670 px tall; a 3000 px portrait would only slow every frame's warp)."""
     with FaceAnalyzer() as analyzer:
         bordered = cv2.copyMakeBorder(photo, *(max(photo.shape[:2]) // 3,) * 4, cv2.BORDER_REPLICATE)
         faces = sorted(analyzer.detect(bordered), key=lambda d: d.box[0] - d.box[2])
@@ -53,7 +53,10 @@ def portrait_around_face(photo: np.ndarray, side_per_face: float = 2.6) -> np.nd
     left, top = int((x0 + x1) / 2 - side / 2), int((y0 + y1) / 2 - side * 0.45)
     pad = side
     big = cv2.copyMakeBorder(bordered, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return np.ascontiguousarray(big[top + pad:top + pad + side, left + pad:left + pad + side])
+    crop = np.ascontiguousarray(big[top + pad:top + pad + side, left + pad:left + pad + side])
+    if side > max_side:
+        crop = cv2.resize(crop, (max_side, max_side), interpolation=cv2.INTER_AREA)
+    return crop
 
 
 class TalkingPortrait:
@@ -69,9 +72,7 @@ class TalkingPortrait:
         self.mesh = mesh[:, :2]
         self.width = float(np.ptp(self.mesh[:, 0]))
         height = float(np.ptp(self.mesh[:, 1]))
-        corner_y = self.mesh[list(MOUTH_CORNERS), 1].mean()
-        reach = max(self.mesh[LOWER_INNER_LIP, 1] - corner_y, 1.0)
-        self._jaw_weight = np.clip((self.mesh[:, 1] - corner_y) / reach, 0.0, 1.0)
+        self._jaw_weight = jaw_weights(self.mesh)
         self._jaw_drop = 0.14 * height
         self._triangles = np.vstack([mesh_triangles(), surround_triangles()])
 

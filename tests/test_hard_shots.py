@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ugc_swap.core.engines import SwapSettings, get_engine
+from ugc_swap.core.faces.surround import MARGIN
 from ugc_swap.core.engines.base import SegmentStats, SwappedFrame
 from ugc_swap.core.faces.head_turn import TurnFade, yaw_degrees
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
@@ -22,7 +23,6 @@ from ugc_swap.core.video.video_stream import GRAY, MASK_ENCODE, YUV420, FrameRea
 
 from .conftest import psnr
 from .hard_shots import face_halves_ratio, photo_frames, save_sheet, side_lit, slide_cup, turned_face
-from .identity_checks import assert_identity_swapped
 
 
 def swap(frames: list[np.ndarray], avatar: str, settings: SwapSettings = SwapSettings()) -> list[SwappedFrame]:
@@ -33,22 +33,31 @@ def swap(frames: list[np.ndarray], avatar: str, settings: SwapSettings = SwapSet
 
 
 def test_a_product_in_front_of_the_face_stays_as_filmed(tmp_path):
+    """Where the cup covers the face it stays exactly as filmed. (Its parts beyond the face, inside the margin the
+    face's new outline moves the head in, may bend by a pixel or two while it enters: the engine keeps the filmed
+    outline only once something covers the face.)"""
     video = write_sample_video(tmp_path / "face.mp4", SampleVideoSpec(960, 540, Fraction(30), 2.0, face="astronaut"))
     frames, cup_masks = slide_cup(list(FrameReader(probe_video(video))), start=12, stop=42)
     swapped = swap(frames, "grace_hopper")
     unaware = swap(frames, "grace_hopper", SwapSettings(occlusion=False))
-    over_face = [i for i, m in enumerate(cup_masks) if m.any()]
-    quality = {i: psnr(swapped[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face}
-    before = {i: psnr(unaware[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face}
+    over = {i: cup_masks[i] & (unaware[i].visible > 0) for i in range(len(frames))}
+    over_face = [i for i, m in over.items() if m.sum() > 50]
+    quality = {i: psnr(swapped[i].image[over[i]], frames[i][over[i]]) for i in over_face}
+    before = {i: psnr(unaware[i].image[over[i]], frames[i][over[i]]) for i in over_face}
+    whole_cup = min(psnr(swapped[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face)
     save_sheet("a_product_over_face", [[frames[i], unaware[i].image, swapped[i].image,
                                         cv2.cvtColor(swapped[i].visible, cv2.COLOR_GRAY2RGB)] for i in (24, 40, 52)],
                ["filmed", "before: no occlusion", "after", "visible-face mask"])
     worst = min(quality, key=quality.get)
-    assert quality[worst] >= 35.0, f"frame {worst}: {quality[worst]:.1f} dB inside the cup (without occlusion " \
-                                   f"{before[worst]:.1f} dB)"
+    assert quality[worst] >= 35.0, f"frame {worst}: {quality[worst]:.1f} dB inside the cup over the face " \
+                                   f"(without occlusion {before[worst]:.1f} dB)"
+    assert whole_cup >= 20.0, f"the cup as a whole: {whole_cup:.1f} dB"
     # The control: without the occlusion mask the cup is painted over, so the measure does see the difference.
     assert min(before.values()) < 25.0
-    assert_identity_swapped([swapped[i].image for i in range(30, 60, 6)], "grace_hopper", "astronaut")
+    # And the rest of the face is still swapped around the cup (identity is the face-pair tests' business).
+    for i in range(30, 60, 6):
+        face = (swapped[i].visible > 200) & ~cup_masks[i]
+        assert np.abs(swapped[i].image[face].astype(int) - frames[i][face]).mean() > 10, f"frame {i} not swapped"
 
 
 def _edge_energy(image: np.ndarray, band: np.ndarray) -> float:
@@ -120,14 +129,20 @@ def test_c_side_light_stays_on_its_side():
 
 
 @pytest.mark.parametrize("occlusion", [True, False])
-def test_visible_mask_is_the_face_and_only_the_face(tmp_path, occlusion):
+def test_visible_mask_is_the_face_and_nothing_moves_beyond_a_margin_round_it(tmp_path, occlusion):
+    """The mask covers the swapped face; around it the head and background follow the face's new outline (see
+    surround.py), but nothing changes beyond the warp's margin round the face."""
     video = write_sample_video(tmp_path / "face.mp4", SampleVideoSpec(640, 360, Fraction(30), 0.5, face="astronaut"))
     frames = list(FrameReader(probe_video(video)))
     swapped = swap(frames, "grace_hopper", SwapSettings(occlusion=occlusion))
     for frame, out in zip(frames, swapped):
         assert out.visible is not None and out.visible.shape == frame.shape[:2]
+        face = (out.visible > 0).astype(np.uint8)
+        columns = np.flatnonzero(face.any(axis=0))
+        reach = int(np.ceil(MARGIN * (columns[-1] - columns[0] + 1) * 1.4)) + 2  # the outline's own width
+        around = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
         changed = np.abs(out.image.astype(int) - frame).sum(axis=2) > 0
-        assert not (changed & (out.visible == 0)).any()
+        assert changed.any() and not (changed & ~around).any()
 
 
 def test_mask_video_spans_the_source_and_an_edited_one_replaces_it(tmp_path):

@@ -26,7 +26,7 @@ class SwapSettings:
     strength: float = _knob(1.0, "strength", "How much of the avatar's face shows.", 0.0, 1.0, 0.05)
     colour_match: float = _knob(1.0, "colour match", "0 keeps the avatar's skin tone, 1 matches the filmed light "
                                 "and colour.", 0.0, 1.0, 0.05)
-    feather: float = _knob(0.08, "feather", "Soft edge width as a share of the face width.", 0.01, 0.3, 0.01)
+    feather: float = _knob(0.04, "feather", "Soft edge width as a share of the face width.", 0.01, 0.3, 0.01)
     smoothing: float = _knob(0.5, "smoothing", "Steadiness of the face over time; raise it if the face jitters.",
                              0.0, 1.0, 0.05)
     crossfade_frames: int = _knob(6, "crossfade frames", "Fade the new face in and out over this many frames at "

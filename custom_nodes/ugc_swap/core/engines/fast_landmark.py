@@ -17,20 +17,21 @@ import cv2
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..faces.avatar_cleanup import avatar_maps
+from ..faces.avatar_cleanup import avatar_maps, closed_lips
 from ..faces.avatar_levels import GRAIN_CHANNEL, SKIN_CHANNEL, AvatarLevel, LevelChooser, avatar_levels
-from ..faces.blend import ColourFollower, composite, face_mask
-from ..faces.detail import DetailMatcher, grain_from_channel
+from ..faces.blend import composite, face_mask
+from ..faces.detail import DetailMatcher, grain_from_channel, inner_face
 from ..faces.face_shape import ShapeTransfer
 from ..faces.features import feature_mask
 from ..faces.head_turn import TurnFade
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
 from ..faces.avatar_quality import AvatarQuality
 from ..faces.main_face import checked_avatar, main_face_points
-from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
+from ..faces.occlusion import OCCLUDER_CUT, CoverFollower, OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
+from ..faces.skin_colour import ColourFollower
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
-from ..faces.surround import extended_meshes, surround_triangles
+from ..faces.surround import MARGIN, extended_meshes, surround_triangles
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import MeshGrid, Region, face_region, mesh_grid, triangle_affines
 from ..segment_plan import FrameRange
@@ -42,6 +43,7 @@ _COLOUR_FOLLOW = 0.25
 _NO_CHANGE = 0.5 / 255.0
 # A reshaping that moves no point by more than this (px) is not worth warping the surroundings for.
 _MIN_RESHAPE_PX = 0.3
+_MARGIN = 0.15  # of the face size: the region worked on reaches this far beyond the mesh (and the warp's ring)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class FastLandmarkEngine:
         points, quality = checked_avatar(avatar_rgb, settings.min_face_confidence)
         x0, y0, x1, y1 = face_region(points[:, :2], (avatar_rgb.shape[1], avatar_rgb.shape[0]), margin=0.1)
         points = points - (x0, y0, 0.0)
-        crop = np.ascontiguousarray(avatar_rgb[y0:y1, x0:x1])
+        crop = closed_lips(np.ascontiguousarray(avatar_rgb[y0:y1, x0:x1]), points)
         maps = avatar_maps(crop, points)
 
         def as_channel(values: np.ndarray) -> np.ndarray:
@@ -109,6 +111,7 @@ class _SegmentSwap:
         self.shape = ShapeTransfer(avatar.points)
         self.analyzer = FaceAnalyzer(settings.min_face_confidence)
         self.occlusion = OcclusionFinder(avatar.levels[0].points, self.triangles, find_hands=settings.occlusion)
+        self.cover = CoverFollower()
 
     def __enter__(self) -> _SegmentSwap:
         return self
@@ -118,7 +121,7 @@ class _SegmentSwap:
         self.occlusion.close()
 
     def _lost(self) -> None:
-        for state in (self.smoother, self.occlusion, self.turn, self.shape, self.detail, self.colour):
+        for state in (self.smoother, self.occlusion, self.turn, self.shape, self.detail, self.colour, self.cover):
             state.reset()
 
     def frame(self, index: int, frame: np.ndarray, wired: np.ndarray | None) -> SwappedFrame:
@@ -132,61 +135,87 @@ class _SegmentSwap:
         filmed = self.smoother(mesh[:, :2])
         fades = settings.strength * edge_weight(index, self.segment.length, settings.crossfade_frames) * \
             self.turn(filmed)
-        reshape = self.shape(mesh) * (settings.face_shape * fades)
-        points = filmed + reshape
+        # One region for the whole frame's work: the face, and the ring its new outline may move the head in.
+        region = face_region(filmed, (width, height), margin=_MARGIN + (MARGIN if settings.face_shape > 0 else 0.0))
+        x0, y0, x1, y1 = region
+        occluders = None
+        if wired is None and settings.occlusion:
+            occluders = self.occlusion.occluders(frame, filmed, region)
+        points = filmed + self._reshape(mesh, filmed, fades * (1.0 - self.cover(occluders)), wired)
         face_width = float(np.ptp(points[:, 0]))
-        reshaping = float(np.abs(reshape).max()) >= _MIN_RESHAPE_PX
+        reshaping = float(np.abs(points - filmed).max()) >= _MIN_RESHAPE_PX
         if reshaping:
             source_mesh, target_mesh = extended_meshes(filmed, points, face_width)
             triangles = self.all_triangles
         else:
             source_mesh, target_mesh, triangles = filmed, points, self.triangles
-        region = face_region(target_mesh, (width, height), margin=0.15 if not reshaping else 0.02)
-        out = frame.copy()
         grid = mesh_grid(target_mesh, triangles, region, face_width)
         # The filmed frame as the reshaped face sees it: the filmed face (mouth interior, skin at the edge) and
         # the surroundings moved with the new outline; the identity outside the warp's outer ring.
         if reshaping:
             backdrop, map_x, map_y = _warped_backdrop(frame, source_mesh, target_mesh, triangles, grid)
         else:
-            x0, y0, x1, y1 = region
             backdrop, map_x, map_y = frame[y0:y1, x0:x1], None, None
         mask = face_mask(region, points[self.outline_ids],
                          points[self.mouth_ids] if settings.keep_mouth else None, settings.feather * face_width)
         if wired is not None:
-            x0, y0, x1, y1 = region
             mask = np.minimum(mask, wired[y0:y1, x0:x1].astype(np.float32) / 255.0)
-        elif settings.occlusion:
-            found = self.occlusion.occluders(frame, filmed, region)
-            if map_x is not None and found.any():  # occluders found in the filmed frame, moved as the backdrop was
-                found = cv2.remap(found, map_x - region[0], map_y - region[1], cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REPLICATE)
-            mask = visible_face(mask, found, face_width)
-        x0, y0, x1, y1 = region
+        elif occluders is not None:
+            moved = occluders
+            if map_x is not None and occluders.any():  # found in the filmed frame: moved as the backdrop was
+                moved = cv2.remap(occluders, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            mask = visible_face(mask, moved, face_width)
+        out = frame.copy()
         out[y0:y1, x0:x1] = backdrop
         box = _support(mask, region)
-        if box is None:  # the whole face is cut out (an occluder covers it)
-            return SwappedFrame(out, visible_mask_frame(mask, region, (height, width)))
-        # From here on only the pixels the face can change are worked on.
-        bx0, by0, bx1, by1 = box
-        inner = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
-        mask = mask[inner]
+        if box is not None:
+            bx0, by0, bx1, by1 = box
+            inner = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+            mask = mask[inner]
+            out[by0:by1, bx0:bx1], mask = self._paste(backdrop[inner], mask, points, grid, box, len(triangles),
+                                                      face_width, fades)
+            visible = visible_mask_frame(mask, box, (height, width))
+        else:  # the whole face is cut out (an occluder covers it)
+            visible = visible_mask_frame(mask, region, (height, width))
+        if reshaping and occluders is not None and occluders.max() > OCCLUDER_CUT:
+            # What stands in front of the face stays exactly as filmed, wherever the face behind it moved.
+            keep = visible_face(np.ones_like(occluders), occluders, face_width)
+            out[y0:y1, x0:x1] = composite(frame[y0:y1, x0:x1], out[y0:y1, x0:x1], keep)
+        return SwappedFrame(out, visible)
+
+    def _reshape(self, mesh: np.ndarray, filmed: np.ndarray, fades: float, wired: np.ndarray | None) -> np.ndarray:
+        """How far each filmed mesh point moves to take the avatar's proportions, this frame.
+
+        The shape fades in more slowly than the skin (squared fade), so a segment's first frames change little
+        of the picture; an artist's mask that leaves the face out leaves its shape alone too."""
+        weight = self.settings.face_shape * fades * fades
+        if wired is not None:
+            height, width = wired.shape
+            xs = np.clip(np.round(filmed[:, 0]).astype(int), 0, width - 1)
+            ys = np.clip(np.round(filmed[:, 1]).astype(int), 0, height - 1)
+            weight *= float((wired[ys, xs] > 127).mean())
+        return self.shape(mesh) * weight
+
+    def _paste(self, patch: np.ndarray, mask: np.ndarray, points: np.ndarray, grid: MeshGrid, box: Region,
+               triangle_count: int, face_width: float, fades: float) -> tuple[np.ndarray, np.ndarray]:
+        """The avatar's face drawn, recoloured, relit, detail-matched and blended over `patch` (the backdrop over
+        `box`); and the mask it showed through."""
+        settings = self.settings
         level = self.level_for(face_width)
-        warped = self._avatar_on(level, points, grid, box, len(triangles))
+        warped = self._avatar_on(level, points, grid, box, triangle_count)
         mask = mask * grid.covered(box, below=len(self.triangles)) * (warped[..., 3].astype(np.float32) / 255.0)
         grain = grain_from_channel(warped[..., GRAIN_CHANNEL])
         pasted_skin = warped[..., SKIN_CHANNEL].astype(np.float32) / 255.0
         warped = np.ascontiguousarray(warped[..., :3])
-        patch = backdrop[inner]
         face_pixels = (mask > 0.5).astype(np.float32)
-        filmed_skin = face_pixels * ~feature_mask(points, box)
+        features = feature_mask(points, box)
+        filmed_skin = face_pixels * ~features
         pasted_skin *= face_pixels
         warped = self.colour.match(patch, warped, filmed_skin, pasted_skin, settings.colour_match)
         warped = follow_shading(warped, patch, pasted_skin, filmed_skin, face_width, settings.colour_match)
-        warped = self.detail.match(warped, patch, face_pixels, grain, settings.detail_match)
-        out[by0:by1, bx0:bx1] = composite(patch, warped, mask * fades)
-        return SwappedFrame(out, visible_mask_frame(mask, box, (height, width)))
-
+        warped = self.detail.match(warped, patch, inner_face(face_pixels, face_width), features, grain,
+                                   settings.detail_match)
+        return composite(patch, warped, mask * fades), mask
 
     def _avatar_on(self, level: AvatarLevel, points: np.ndarray, grid: MeshGrid, box: Region,
                    triangle_count: int) -> np.ndarray:

@@ -21,12 +21,13 @@ import cv2
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..faces.blend import ColourFollower, composite
+from ..faces.blend import composite
 from ..faces.landmarks import FaceAnalyzer, mesh_triangles
 from ..faces.avatar_quality import AvatarQuality
 from ..faces.main_face import checked_avatar, main_face_points
 from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
+from ..faces.skin_colour import ColourFollower
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import face_region, nondegenerate, triangle_index_map

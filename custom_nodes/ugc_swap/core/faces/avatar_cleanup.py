@@ -60,12 +60,19 @@ class AvatarMaps:
     skin: np.ndarray  # float32 0..1: plain skin (no eyes, brows, lips, beard), for colour and light statistics
 
 
-def _mouth_opening(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The photo's mouth opening (teeth, tongue), slightly grown: never drawn, since the filmed mouth shows there
-    when it opens, and squeezed shut by a closed filmed mouth it would be a white sliver between the lips."""
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(points[list(INNER_MOUTH)]).astype(np.int32)], 1)
-    return cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(bool)
+def closed_lips(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The photo with its mouth opening (teeth, tongue) painted over from the lips around it.
+
+    A customer smiling with open lips has teeth where a filmed face with a closed mouth has the line between its
+    lips: squeezed into that line they would show as a white sliver. Painted with the lips' own colour the line
+    stays a mouth; when the filmed mouth opens, the filmed mouth interior shows there anyway (keep_mouth)."""
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(points[list(INNER_MOUTH), :2]).astype(np.int32)], 1)
+    if not mask.any():
+        return rgb
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    width = float(np.ptp(points[:, 0]))
+    return cv2.inpaint(rgb, mask, max(2, round(0.03 * width)), cv2.INPAINT_TELEA)
 
 
 def avatar_maps(rgb: np.ndarray, points: np.ndarray) -> AvatarMaps:
@@ -92,6 +99,5 @@ def avatar_maps(rgb: np.ndarray, points: np.ndarray) -> AvatarMaps:
     foreign = not_skin & face & ~features & ~lower_face
     sigma = max(1.0, _FEATHER * width)
     weight = cv2.GaussianBlur((face & ~foreign).astype(np.float32), (0, 0), sigmaX=sigma) * face
-    weight[_mouth_opening(points, shape)] = 0.0  # a hard edge: the lips around it are the customer's
     skin = (face & ~not_skin & ~features).astype(np.float32)
     return AvatarMaps(weight.astype(np.float32), skin)

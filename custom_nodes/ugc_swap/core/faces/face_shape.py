@@ -25,7 +25,6 @@ import numpy as np
 from .head_pose import fit_head_pose
 
 UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
-MOUTH_CORNERS = (61, 291)
 NOSE_TIP = 1
 # Neighbour-averaging passes over the mesh applied to the shape difference: ~2 mesh rings of smoothing.
 _SMOOTHING_PASSES = 4
@@ -63,16 +62,30 @@ def _pose_points(points: np.ndarray) -> np.ndarray:
     return np.setdiff1d(upper, moving)
 
 
+# The inner lips' contour split into the lower lip's points and the upper lip's (the corners, 78 and 308, in neither).
+_LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)
+_UPPER_INNER = (415, 310, 311, 312, 13, 82, 81, 80, 191)
+
+
+def jaw_weights(shape: np.ndarray) -> np.ndarray:
+    """How much each point moves with the jaw, 0..1: the lower lip and everything below the mouth fully, the upper
+    lip and everything above not at all, the corners half. The lips are told apart by which lip they are, not by
+    height: on a closed mouth the mesh may put the lower lip a hair above the upper one."""
+    mouth_line = float(shape[list(_LOWER_INNER + _UPPER_INNER), 1].mean())
+    reach = 0.04 * float(np.ptp(shape[:, 1]))
+    weights = np.clip((shape[:, 1] - mouth_line) / reach, 0.0, 1.0)
+    weights[list(_LOWER_INNER)] = 1.0
+    weights[list(_UPPER_INNER)] = 0.0
+    weights[[78, 308]] = 0.5
+    return weights
+
+
 def closed_mouth(shape: np.ndarray) -> np.ndarray:
-    """`shape` (reference frame, y down) with any jaw drop undone: the lower face raised by the lips' opening,
-    fully at and below the lower lip, fading out at the mouth corners' height."""
+    """`shape` (reference frame, y down) with any jaw drop undone: the lower face raised by the lips' opening."""
     gap = shape[LOWER_INNER_LIP] - shape[UPPER_INNER_LIP]
     if gap[1] <= 0:
         return shape
-    corner_y = shape[list(MOUTH_CORNERS), 1].mean()
-    reach = max(shape[LOWER_INNER_LIP, 1] - corner_y, 1e-6)
-    weight = np.clip((shape[:, 1] - corner_y) / reach, 0.0, 1.0)
-    return shape - weight[:, None] * gap
+    return shape - jaw_weights(shape)[:, None] * gap
 
 
 def _opening_kept(difference: np.ndarray, resting: np.ndarray, avatar: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from .resample import shrink
 
 _WORK_SIDE = 64  # px: shading is smooth, so it is measured on a small copy
-_SIGMA = 0.16  # of the face width
+_SIGMA = 0.3  # of the face width: the light, not a moustache, a shadowed jaw or deep-set eyes
 _GAIN_RANGE = (0.35, 2.5)  # a ratio outside this is a feature mismatch or a shadow edge, not light
 _MIN_WEIGHT = 0.05  # normalized blur below this has too few face pixels to say anything
 
