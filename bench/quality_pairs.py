@@ -48,6 +48,7 @@ HOLDOUT_PAIRS = [
 _CLEAR_LICENCE = ("public domain", "BSD-2 (Files: *)", "GPL-2+")
 SHEETS = REPO / "output" / "quality"
 DOC_SHEETS = REPO / "docs" / "quality"
+JOURNAL = SHEETS / "journal.jsonl"  # each measured pair, so an interrupted run resumes (--fresh starts over)
 
 
 def _clear(photo_id: str) -> bool:
@@ -85,35 +86,43 @@ def sheet(verdict: Verdict) -> np.ndarray:
     return np.vstack([caption, row])
 
 
-def run(pairs: list[Pair]) -> list[dict]:
+def run(pairs: list[Pair], done: dict[str, dict]) -> list[dict]:
+    """Each pair's row; `done` holds rows already measured in this run's journal (a resumed run skips them)."""
     rows = []
     SHEETS.mkdir(parents=True, exist_ok=True)
     DOC_SHEETS.mkdir(parents=True, exist_ok=True)
     for pair in pairs:
-        started = time.perf_counter()
-        try:
-            verdict = judge(pair)
-        except UgcSwapError as refused:  # the avatar gate said no
-            rows.append({"pair": pair.name, "refused": refused.code, "reason": refused.message})
-            print(f"{pair.name}: refused [{refused.code}] {refused.message}", flush=True)
+        if pair.name in done:
+            rows.append(done[pair.name])
             continue
-        except AssertionError as unmeasured:  # dlib or mediapipe found no face to judge
-            rows.append({"pair": pair.name, "refused": "not measured", "reason": str(unmeasured)[:120]})
-            print(f"{pair.name}: not measured: {unmeasured}", flush=True)
-            continue
-        name = pair.name.replace("<-", "__").replace("@", "_") + ".png"
-        image = cv2.cvtColor(sheet(verdict), cv2.COLOR_RGB2BGR)
-        cv2.imwrite(str(SHEETS / name), image)
-        public = _clear(pair.filmed) and _clear(pair.avatar)
-        if public:
-            cv2.imwrite(str(DOC_SHEETS / name), image)
-        rows.append({"pair": pair.name, "to_avatar": round(verdict.to_avatar, 3),
-                     "to_filmed": round(verdict.to_filmed, 3), "margin": round(verdict.margin, 3),
-                     "identity_ok": verdict.identity_ok, "tells_filmed": verdict.tells_filmed,
-                     "tells_result": verdict.tells_result, "tells_ok": verdict.tells_ok,
-                     "sheet": f"quality/{name}" if public else None, "seconds": round(time.perf_counter() - started)})
-        print(verdict.describe(), "PASS" if verdict.identity_ok else "FAIL", flush=True)
+        rows.append(_measure(pair))
+        with JOURNAL.open("a") as journal:
+            journal.write(json.dumps(rows[-1], default=float) + "\n")
     return rows
+
+
+def _measure(pair: Pair) -> dict:
+    started = time.perf_counter()
+    try:
+        verdict = judge(pair)
+    except UgcSwapError as refused:  # the avatar gate said no
+        print(f"{pair.name}: refused [{refused.code}] {refused.message}", flush=True)
+        return {"pair": pair.name, "refused": refused.code, "reason": refused.message}
+    except (AssertionError, ValueError) as unmeasured:  # no face for dlib or for the clip's mesh
+        print(f"{pair.name}: not measured: {unmeasured}", flush=True)
+        return {"pair": pair.name, "refused": "not measured", "reason": str(unmeasured)[:120]}
+    name = pair.name.replace("<-", "__").replace("@", "_") + ".png"
+    image = cv2.cvtColor(sheet(verdict), cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(SHEETS / name), image)
+    public = _clear(pair.filmed) and _clear(pair.avatar)
+    if public:
+        cv2.imwrite(str(DOC_SHEETS / name), image)
+    print(verdict.describe(), "PASS" if verdict.identity_ok else "FAIL", flush=True)
+    return {"pair": pair.name, "to_avatar": round(verdict.to_avatar, 3), "to_filmed": round(verdict.to_filmed, 3),
+            "margin": round(verdict.margin, 3), "identity_ok": verdict.identity_ok,
+            "tells_filmed": verdict.tells_filmed, "tells_result": verdict.tells_result,
+            "tells_ok": verdict.tells_ok, "sheet": f"quality/{name}" if public else None,
+            "seconds": round(time.perf_counter() - started)}
 
 
 def _table(rows: list[dict]) -> list[str]:
@@ -151,13 +160,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--holdout", action="store_true", help="also run the held-out people's pairs (720p)")
     parser.add_argument("--resolutions", default="540p,720p,1080p")
+    parser.add_argument("--fresh", action="store_true", help="forget the journal of an interrupted run")
     args = parser.parse_args()
+    SHEETS.mkdir(parents=True, exist_ok=True)
+    if args.fresh:
+        JOURNAL.unlink(missing_ok=True)
+    done = {row["pair"]: row for row in map(json.loads, JOURNAL.read_text().splitlines())} if JOURNAL.is_file() \
+        else {}
     resolutions = args.resolutions.split(",")
     tune = [Pair(f, a, r, res) for res in resolutions for f, a, r in TUNE_PAIRS]
-    sections = {"Tuning pairs": run(tune)}
+    sections = {"Tuning pairs": run(tune, done)}
     if args.holdout:
         sections["Held-out pairs (people never used while tuning)"] = run(
-            [Pair(f, a, r, "720p") for f, a, r in HOLDOUT_PAIRS])
+            [Pair(f, a, r, "720p") for f, a, r in HOLDOUT_PAIRS], done)
     (REPO / "docs" / "quality.json").write_text(json.dumps(sections, indent=1, default=float))
     lines = [f"Measured {time.strftime('%Y-%m-%d')} by `python bench/quality_pairs.py"
              f"{' --holdout' if args.holdout else ''}` on the fast engine with its default settings. Rule: "

@@ -85,8 +85,8 @@ def test_the_graph_judges_its_own_swap_and_the_driver_reads_it_back(default_job)
     assert [(s["start_s"], s["end_s"]) for s in identity["segments"]] == [(0.0, 5.0), (15.0, 20.0)]
     for segment in identity["segments"]:
         assert segment["frames_measured"] == 3, segment
-        assert segment["margin"] == pytest.approx(segment["to_filmed"] - segment["to_avatar"], abs=0.002), segment
-        assert segment["margin"] > 0.05, segment  # the face is the avatar's more than the filmed person's
+        margins = [f - a for f, a in zip(segment["distances_to_filmed"], segment["distances_to_avatar"])]
+        assert segment["margin"] == pytest.approx(float(np.median(margins)), abs=0.002), segment
     # The verdict follows the rule: this sample avatar (a hat brim and glasses left out of the swap) may not pass.
     poor = any(s["to_avatar"] > identity["threshold"] or s["margin"] < identity["min_margin"]
                for s in identity["segments"])

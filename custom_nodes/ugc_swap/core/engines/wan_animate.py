@@ -22,6 +22,8 @@ import numpy as np
 
 from ..crossfade import edge_weight
 from ..faces.blend import composite
+from ..faces.detail import DetailMatcher, inner_face
+from ..faces.features import feature_mask
 from ..faces.landmarks import FaceAnalyzer, mesh_triangles
 from ..faces.avatar_quality import AvatarQuality
 from ..faces.main_face import checked_avatar, main_face_points
@@ -138,6 +140,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
     # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
     shrink = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * round(feather) + 1),) * 2)
     colour = ColourFollower(_COLOUR_FOLLOW)
+    detail = DetailMatcher()
     with OcclusionFinder(template_points, mesh_triangles(), find_hands=settings.occlusion) as occlusion:
         for index, frame in enumerate(source):
             wired_mask = next(wired) if wired is not None else None
@@ -158,9 +161,14 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
             elif settings.occlusion and face is not None:
                 alpha = visible_face(alpha, _occluders_in_box(occlusion, frame, face, region.box), face_width)
             shown = (alpha > 0.5).astype(np.float32)
-            made = colour.match(patch, made, shown, shown, settings.colour_match)
+            features = feature_mask(face, region.box) if face is not None else np.zeros(shown.shape, bool)
+            skin = shown * ~features
+            made = colour.match(patch, made, skin, skin, settings.colour_match)
             if face is not None:
-                made = follow_shading(made, patch, shown, shown, face_width, settings.colour_match)
+                made = follow_shading(made, patch, skin, skin, face_width, settings.colour_match)
+                # The model renders at its working size: its detail is matched to the footage's like the fast
+                # engine's photo (no grain: a generated face moves its own texture).
+                made = detail.match(made, patch, inner_face(shown, face_width), features, None, settings.detail_match)
             out = frame.copy()
             out[y0:y1, x0:x1] = composite(
                 patch, made, alpha * settings.strength * edge_weight(index, len(source), settings.crossfade_frames))
