@@ -49,7 +49,7 @@ def test_a_face_too_small_is_refused_with_its_size(good):
 
 
 def test_a_small_but_usable_face_passes_with_a_warning(good):
-    scale = 60.0 / _eye_px(good)
+    scale = 48.0 / _eye_px(good)
     small = cv2.resize(good, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     _, quality = checked_avatar(small, 0.5)
     assert quality.refusals == [] and any("too small" in w for w in quality.warnings), quality.warnings

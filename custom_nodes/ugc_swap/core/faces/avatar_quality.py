@@ -44,7 +44,7 @@ class Line:
 
 # Figure -> (lines, what the customer is told). Lines from bench/avatar_gate.py's measurements.
 LINES: dict[str, Line] = {
-    "eye_corner_px": Line(refuse=36.0, warn=80.0),
+    "eye_corner_px": Line(refuse=32.0, warn=60.0),
     "sharpness": Line(refuse=0.10, warn=0.16),
     "turn_degrees": Line(refuse=30.0, warn=20.0, higher_is_better=False),
     "eye_opening": Line(refuse=0.10, warn=0.16),
