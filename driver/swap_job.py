@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ugc_swap.core.engines import DEFAULT_ENGINE, SwapSettings
-from ugc_swap.core.quality.report import IdentityRule
+from ugc_swap.core.quality.rule import IdentityRule
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
 from . import workflow as wf

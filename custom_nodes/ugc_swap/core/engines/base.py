@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..faces.avatar_quality import AvatarQuality
 from ..segment_plan import FrameRange
+
+if TYPE_CHECKING:
+    from ..faces.avatar_quality import AvatarQuality
 
 
 def _knob(default, label: str, tooltip: str, minimum=None, maximum=None, step=None):
