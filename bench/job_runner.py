@@ -25,7 +25,8 @@ def main(url: str, video: str, avatar: str, output_dir: str) -> None:
     outcome = run_swap_job(ComfyClient(url), SwapJob(Path(video), Path(avatar), DEFAULT_SEGMENT_PLAN),
                            Path(output_dir), timeout_s=3600)
     print(json.dumps({"wall_s": time.perf_counter() - started, "comfyui_s": outcome.timings_s["comfyui"],
-                      "stage_seconds": outcome.summary.get("stage_seconds", {}),
+                      "stage_seconds": {**outcome.summary.get("stage_seconds", {}),
+                                        "quality": outcome.quality.get("seconds", 0.0)},
                       "stitch": outcome.summary.get("stitch", {})}))
 
 

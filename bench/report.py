@@ -26,6 +26,11 @@ def _table(report: dict) -> str:
         lines.append(f"| peak memory, longer job / shorter job | {growth:.2f} | ≤ 1.10 | — |")
     for name, job in report["jobs"].items():
         lines.append(f"| {name} job: driver overhead (wall − ComfyUI) | {job['driver_overhead_s']} s | ≤ 2 s | — |")
+    for name, job in report["jobs"].items():
+        quality = job.get("stage_seconds", {}).get("quality")
+        if quality is not None:
+            lines.append(f"| {name} job: quality stage (identity both ways, sheet; inside ComfyUI) | {quality} s | "
+                         f"≤ 2 s | — |")
     lines.append(f"| ComfyUI cold start to first job ready | {report['comfyui_cold_start_s']} s | — | — |")
     if "first_job_2s_s" in report:
         lines.append(f"| first job after start (2 s 1080p video; loads the engine's models) | "

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ugc_swap.core.errors import UgcSwapError
-from ugc_swap.core.quality.identity import SAME_PERSON_DISTANCE
-from ugc_swap.core.quality.report import DEFAULT_MIN_MARGIN, IdentityRule
+from ugc_swap.core.quality.rule import DEFAULT_MIN_MARGIN, SAME_PERSON_DISTANCE, IdentityRule
 
 # Runpod serverless flex prices in $/s (runpod.io/pricing, read 2026-11); matched against torch's device name.
 RUNPOD_FLEX_PRICES = {"H100": 0.00116, "A100": 0.00076, "L40S": 0.00053, "4090": 0.00031, "L4": 0.00019}

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ugc_swap.core.engines import DEFAULT_ENGINE
-from ugc_swap.core.quality.report import IdentityRule
+from ugc_swap.core.engines import DEFAULT_ENGINE, SwapSettings
+from ugc_swap.core.quality.rule import IdentityRule
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
 from . import workflow as wf
@@ -63,6 +63,22 @@ def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str
         if contract_field.graph_input_required or wf.has_input(graph, title, input_name):
             values[(title, input_name)] = value
     return wf.with_inputs(graph, values)
+
+
+def check_avatar_photo(client: ComfyClient, avatar_path: Path, job_id: str, timeout_s: float = 120.0) -> dict:
+    """The avatar gate, run by ComfyUI on the photo alone before anything else of the job is fetched: its report
+    (figures, warnings), or the refusal (avatar_no_face, avatar_multiple_faces, avatar_low_quality) raised."""
+    # The upload's name carries the job id, so ComfyUI never answers from its cache of another job's check.
+    name = client.upload_input(avatar_path, f"ugc_{job_id}_avatar{avatar_path.suffix or '.png'}")
+    graph = {"1": {"class_type": "LoadImage", "inputs": {"image": name}, "_meta": {"title": wf.AVATAR_PHOTO}},
+             "2": {"class_type": "UGCSwapAvatarCheck", "inputs": {"avatar": ["1", 0], "min_face_confidence":
+                                                                   SwapSettings().min_face_confidence},
+                   "_meta": {"title": "Avatar check"}}}
+    result = client.run(graph, timeout_s)
+    reports = result.ui_values("ugc_swap_avatar_check")
+    if not reports:
+        raise ComfyExecutionError(f"the avatar check finished without a report (prompt {result.prompt_id})")
+    return reports[0]
 
 
 def run_swap_job(

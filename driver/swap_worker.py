@@ -31,7 +31,7 @@ from .job_quality import gpu_name, judge_identity, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
-from .swap_job import SwapJob, SwapOutcome, run_swap_job
+from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, run_swap_job
 from .url_safety import check_url_destination
 from .webhook import send_webhook
 
@@ -110,10 +110,13 @@ class SwapWorker:
              progress: ProgressReporter) -> dict[str, Any]:
         started = time.monotonic()
         progress.stage("downloading inputs")
-        video = fetch_input(request.source_video_url, work_dir / "source_video", "video", "source_video_url",
-                            self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         avatar = fetch_input(request.avatar_image_url, work_dir / "avatar_image", "image", "avatar_image_url",
                              self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
+        # The photo is judged before the video is fetched: a refused face costs the customer seconds, not minutes.
+        progress.stage("checking the avatar photo")
+        self._check_avatar(avatar, job_id)
+        video = fetch_input(request.source_video_url, work_dir / "source_video", "video", "source_video_url",
+                            self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
         job = SwapJob(video, avatar, request.segments, request.engine, job_id, request.options,
@@ -136,6 +139,16 @@ class SwapWorker:
         progress.stage("done")
         result = complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
         return with_report(result, outcome.summary.get("stage_seconds", {}), quality, self.config.quality, gpu_name())
+
+    def _check_avatar(self, avatar: Path, job_id: str) -> dict:
+        """The avatar gate on a ComfyUI this worker runs (restarted once if it died); raises its refusal."""
+        try:
+            return check_avatar_photo(self.comfy.client(), avatar, job_id)
+        except ComfyUnavailableError:
+            if self.comfy.owned_base_dir is None:
+                raise
+            self.comfy.restart()
+            return check_avatar_photo(self.comfy.client(), avatar, job_id)
 
     def _swap(self, job: SwapJob, work_dir: Path, progress: ProgressReporter) -> SwapOutcome:
         """Run the workflow; if the ComfyUI this worker owns dies mid-job, start it again and try once more."""

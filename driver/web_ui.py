@@ -10,7 +10,7 @@ from pathlib import Path
 from .comfy_server import LocalComfyUI
 from ugc_swap.core.sample_media import SampleVideoSpec
 
-from .local_inputs import sample_inputs
+from .local_inputs import DEMO_FILMED, sample_inputs
 
 REPO = Path(__file__).resolve().parent.parent
 # The names the saved workflows reference, so the graph runs as soon as an artist opens it.
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu", action="store_true", help="let ComfyUI use the GPU (default: CPU only)")
     parser.add_argument("--sample-height", type=int, default=720, help="height of the generated sample video")
     args = parser.parse_args(argv)
-    spec = SampleVideoSpec(width=args.sample_height * 16 // 9 // 2 * 2, height=args.sample_height)
+    spec = SampleVideoSpec(width=args.sample_height * 16 // 9 // 2 * 2, height=args.sample_height, face=DEMO_FILMED)
     video, avatar = sample_inputs(REPO / ".work" / "samples", spec)
     inputs = args.work_dir / "input"
     inputs.mkdir(parents=True, exist_ok=True)

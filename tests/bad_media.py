@@ -49,3 +49,10 @@ def long_video(target: Path, seconds: float) -> Path:
 
 def wide_video(target: Path) -> Path:
     return write_sample_video(target, SampleVideoSpec(1280, 720, Fraction(15), 2.0))
+
+
+def grey_photo(path: Path) -> Path:
+    """A sharp, frontal, black-and-white portrait: a face the gate refuses (it would give a grey face)."""
+    grey = cv2.cvtColor(sample_face("astronaut"), cv2.COLOR_RGB2GRAY)
+    cv2.imwrite(str(path), grey)
+    return path

@@ -21,10 +21,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 PROBE_ENGINE = '''"""A throwaway engine for the registry test: shows every swap frame as its photographic negative."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..faces.main_face import avatar_face_points
+from ..faces.avatar_quality import AvatarQuality
+from ..faces.main_face import checked_avatar
 from .base import EngineSpec, SwappedFrame
+
+
+@dataclass(frozen=True)
+class Photo:
+    quality: AvatarQuality
 
 
 class NegativeEngine:
@@ -34,8 +42,7 @@ class NegativeEngine:
         return {}
 
     def prepare_avatar(self, avatar_rgb, settings):
-        avatar_face_points(avatar_rgb, settings.min_face_confidence)  # one face, or the usual refusal
-        return avatar_rgb
+        return Photo(checked_avatar(avatar_rgb, settings.min_face_confidence)[1])
 
     def swap_segment(self, avatar, frames, segment, fps, settings, stats, visible_masks=None):
         for frame in frames:

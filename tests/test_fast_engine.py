@@ -1,4 +1,4 @@
-"""The fast engine on real face photos (shipped in scikit-image and matplotlib), judged by dlib's face embedding."""
+"""The fast engine's bookkeeping on real face photos (identity on real pairs: test_face_pairs.py)."""
 
 from fractions import Fraction
 
@@ -15,7 +15,6 @@ from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sampl
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader
 
-from .identity_checks import assert_identity_swapped
 
 SETTINGS = SwapSettings()
 
@@ -32,15 +31,6 @@ def clip_frames(tmp_path, face, seconds=2.0, **spec):
     path = write_sample_video(tmp_path / f"{face}.mp4",
                               SampleVideoSpec(960, 540, Fraction(30), seconds, face=face, **spec))
     return list(FrameReader(probe_video(path)))
-
-
-@pytest.mark.parametrize(("target", "avatar"), [("astronaut", "grace_hopper"), ("grace_hopper", "astronaut")])
-def test_swapped_face_has_the_avatars_identity(tmp_path, target, avatar):
-    frames = clip_frames(tmp_path, target)
-    swapped, stats = swap_frames(frames, avatar)
-    assert stats.frames == stats.frames_with_face == len(frames)
-    # Frames past the fade-in, where the swap is at full strength.
-    assert_identity_swapped(swapped[10:55:6], avatar_name=avatar, original_name=target)
 
 
 def test_main_face_is_followed_and_bystander_left_alone(tmp_path):

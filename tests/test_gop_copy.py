@@ -12,12 +12,15 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import av
 import numpy as np
 import pytest
 
 from ugc_swap.core.video.copy_plan import Piece, closed_boundaries, plan_pieces
 from ugc_swap.core.engines import SwapSettings
+from ugc_swap.core.faces.avatar_quality import AvatarQuality
 from ugc_swap.core.engines.base import SwappedFrame
 from ugc_swap.core.errors import VideoProcessingError
 from ugc_swap.core.video.gop_copy import NotCopyable, scan_source
@@ -96,7 +99,7 @@ class PaintEngine:
     name = "paint"
 
     def prepare_avatar(self, avatar_rgb, settings):
-        return None
+        return SimpleNamespace(quality=AvatarQuality({}))  # no face to check: the paint needs none
 
     def swap_segment(self, avatar, frames, segment, fps, settings, stats, visible_masks=None):
         for frame in frames:

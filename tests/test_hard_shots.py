@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ugc_swap.core.engines import SwapSettings, get_engine
+from ugc_swap.core.faces.surround import MARGIN
 from ugc_swap.core.engines.base import SegmentStats, SwappedFrame
 from ugc_swap.core.faces.head_turn import TurnFade, yaw_degrees
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
@@ -22,7 +23,6 @@ from ugc_swap.core.video.video_stream import GRAY, MASK_ENCODE, YUV420, FrameRea
 
 from .conftest import psnr
 from .hard_shots import face_halves_ratio, photo_frames, save_sheet, side_lit, slide_cup, turned_face
-from .identity_checks import assert_identity_swapped
 
 
 def swap(frames: list[np.ndarray], avatar: str, settings: SwapSettings = SwapSettings()) -> list[SwappedFrame]:
@@ -33,22 +33,31 @@ def swap(frames: list[np.ndarray], avatar: str, settings: SwapSettings = SwapSet
 
 
 def test_a_product_in_front_of_the_face_stays_as_filmed(tmp_path):
+    """Where the cup covers the face it stays exactly as filmed. (Its parts beyond the face, inside the margin the
+    face's new outline moves the head in, may bend by a pixel or two while it enters: the engine keeps the filmed
+    outline only once something covers the face.)"""
     video = write_sample_video(tmp_path / "face.mp4", SampleVideoSpec(960, 540, Fraction(30), 2.0, face="astronaut"))
     frames, cup_masks = slide_cup(list(FrameReader(probe_video(video))), start=12, stop=42)
     swapped = swap(frames, "grace_hopper")
     unaware = swap(frames, "grace_hopper", SwapSettings(occlusion=False))
-    over_face = [i for i, m in enumerate(cup_masks) if m.any()]
-    quality = {i: psnr(swapped[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face}
-    before = {i: psnr(unaware[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face}
+    over = {i: cup_masks[i] & (unaware[i].visible > 0) for i in range(len(frames))}
+    over_face = [i for i, m in over.items() if m.sum() > 50]
+    quality = {i: psnr(swapped[i].image[over[i]], frames[i][over[i]]) for i in over_face}
+    before = {i: psnr(unaware[i].image[over[i]], frames[i][over[i]]) for i in over_face}
+    whole_cup = min(psnr(swapped[i].image[cup_masks[i]], frames[i][cup_masks[i]]) for i in over_face)
     save_sheet("a_product_over_face", [[frames[i], unaware[i].image, swapped[i].image,
                                         cv2.cvtColor(swapped[i].visible, cv2.COLOR_GRAY2RGB)] for i in (24, 40, 52)],
                ["filmed", "before: no occlusion", "after", "visible-face mask"])
     worst = min(quality, key=quality.get)
-    assert quality[worst] >= 35.0, f"frame {worst}: {quality[worst]:.1f} dB inside the cup (without occlusion " \
-                                   f"{before[worst]:.1f} dB)"
+    assert quality[worst] >= 35.0, f"frame {worst}: {quality[worst]:.1f} dB inside the cup over the face " \
+                                   f"(without occlusion {before[worst]:.1f} dB)"
+    assert whole_cup >= 20.0, f"the cup as a whole: {whole_cup:.1f} dB"
     # The control: without the occlusion mask the cup is painted over, so the measure does see the difference.
     assert min(before.values()) < 25.0
-    assert_identity_swapped([swapped[i].image for i in range(30, 60, 6)], "grace_hopper", "astronaut")
+    # And the rest of the face is still swapped around the cup (identity is the face-pair tests' business).
+    for i in range(30, 60, 6):
+        face = (swapped[i].visible > 200) & ~cup_masks[i]
+        assert np.abs(swapped[i].image[face].astype(int) - frames[i][face]).mean() > 10, f"frame {i} not swapped"
 
 
 def _edge_energy(image: np.ndarray, band: np.ndarray) -> float:
@@ -108,7 +117,7 @@ def test_c_side_light_stays_on_its_side():
     ratios = []
     with FaceAnalyzer() as analyzer:
         for index in range(10, 30, 5):
-            points = analyzer.landmarks(frames[index], analyzer.detect(frames[index])[0].box)
+            points = analyzer.landmarks(frames[index], analyzer.detect(frames[index])[0].box)[:, :2]
             ratios.append((face_halves_ratio(frames[index], points), face_halves_ratio(swapped[index].image, points)))
     flat = swap(photo_frames(sample_face("astronaut"), 30), "grace_hopper")
     save_sheet("c_side_light", [[frames[i], swapped[i].image, flat[i].image] for i in (10, 25)],
@@ -120,14 +129,20 @@ def test_c_side_light_stays_on_its_side():
 
 
 @pytest.mark.parametrize("occlusion", [True, False])
-def test_visible_mask_is_the_face_and_only_the_face(tmp_path, occlusion):
+def test_visible_mask_is_the_face_and_nothing_moves_beyond_a_margin_round_it(tmp_path, occlusion):
+    """The mask covers the swapped face; around it the head and background follow the face's new outline (see
+    surround.py), but nothing changes beyond the warp's margin round the face."""
     video = write_sample_video(tmp_path / "face.mp4", SampleVideoSpec(640, 360, Fraction(30), 0.5, face="astronaut"))
     frames = list(FrameReader(probe_video(video)))
     swapped = swap(frames, "grace_hopper", SwapSettings(occlusion=occlusion))
     for frame, out in zip(frames, swapped):
         assert out.visible is not None and out.visible.shape == frame.shape[:2]
+        face = (out.visible > 0).astype(np.uint8)
+        columns = np.flatnonzero(face.any(axis=0))
+        reach = int(np.ceil(MARGIN * (columns[-1] - columns[0] + 1) * 1.4)) + 2  # the outline's own width
+        around = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
         changed = np.abs(out.image.astype(int) - frame).sum(axis=2) > 0
-        assert not (changed & (out.visible == 0)).any()
+        assert changed.any() and not (changed & ~around).any()
 
 
 def test_mask_video_spans_the_source_and_an_edited_one_replaces_it(tmp_path):
@@ -174,3 +189,40 @@ def test_nothing_in_front_of_the_face_means_nothing_is_cut_out(tmp_path):
         face = without.visible > 127
         cut = face & (with_check.visible < 64)
         assert cut.sum() <= 0.005 * face.sum(), f"frame {index}: {cut.sum() / face.sum():.1%} of the face cut out"
+
+
+def test_the_customers_glasses_show_only_while_the_head_is_near_frontal():
+    """Glasses policy (docs/quality.md): a customer's glasses are part of their face as photographed, drawn while
+    the head is near frontal and gone with the rest of the swap once it has turned past the turn limit, where
+    warped frames would bend. The avatar here wears black frames (petsc's dmitry)."""
+    from .face_set import face_photo
+    from .talking_portrait import portrait_around_face
+
+    photo = sample_face("astronaut")
+    yaws = [0.0, 0.0, 0.0, 0.0, 20.0, 45.0] + [55.0] * 12  # the fade takes at least 7 frames
+    frames = [turned_face(photo, yaw) for yaw in yaws]
+    engine = get_engine("fast")
+    # This photo turned by 55 degrees reads as a 31 degree turn to the face mesh: a 25 degree limit shows the policy.
+    settings = SwapSettings(crossfade_frames=0, turn_limit=25.0)
+    avatar = engine.prepare_avatar(portrait_around_face(face_photo("dmitry")), settings)
+    swapped = list(engine.swap_segment(avatar, iter(frames), FrameRange(0, len(frames)), Fraction(30), settings,
+                                       SegmentStats()))
+
+    def dark_share_round_the_eyes(image: np.ndarray, points: np.ndarray) -> float:
+        """Share of the band from brows to cheekbones on thin dark lines (a frame's rims and bridge)."""
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        lines = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        band = np.zeros(grey.shape, np.uint8)
+        cv2.fillConvexPoly(band, cv2.convexHull(np.round(points[[70, 300, 345, 116]]).astype(np.int32)), 1)
+        return float((lines[band > 0] > 15).mean())
+
+    with FaceAnalyzer() as analyzer:
+        points = analyzer.landmarks(frames[2], analyzer.detect(frames[2])[0].box)[:, :2]
+    frontal = dark_share_round_the_eyes(swapped[2].image, points)
+    filmed = dark_share_round_the_eyes(frames[2], points)
+    save_sheet("glasses_policy", [[frames[i], swapped[i].image] for i in (2, 4, 17)], ["filmed", "swapped"])
+    assert frontal > filmed + 0.05, f"near frontal the customer's frames should show: dark {frontal:.2f} vs {filmed:.2f}"
+    turned = swapped[-1]
+    face = turned.visible is None or (turned.visible > 0)
+    assert turned.visible is None or np.abs(turned.image.astype(int) - frames[-1])[face].max() <= 2, \
+        "turned past the limit, the customer's face (and glasses) must be gone"

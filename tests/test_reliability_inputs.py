@@ -35,6 +35,7 @@ def media(tmp_path_factory, sample_video):
         "oversized": bad_media.oversized(folder / "huge.mp4", 21),
         "long": bad_media.long_video(folder / "long.mp4", 33.0),
         "wide": bad_media.wide_video(folder / "wide.mp4"),
+        "grey_photo": bad_media.grey_photo(folder / "grey.png"),
     }
 
 
@@ -114,8 +115,11 @@ def test_private_addresses_are_refused(worker, sample_video, avatar_png, how):
     pytest.param("no_face", "avatar_no_face", id="no_face"),
     pytest.param("two_people", "avatar_multiple_faces", id="several_faces"),
     pytest.param("not_an_image", "input_wrong_type", id="not_an_image"),
+    pytest.param("grey_photo", "avatar_low_quality", id="black_and_white"),
 ])
 def test_bad_avatar(worker, media, sample_video, avatar_png, case, code):
+    """A photo that cannot give a good swap is refused before the video is downloaded: the customer hears in
+    seconds, and the worker never fetches the video (the file server's log shows it was not asked for)."""
     stack, _ = worker
     request = stack.make_request(sample_video, avatar_png, f"avatar-{case}")
     if case == "not_an_image":
@@ -123,7 +127,10 @@ def test_bad_avatar(worker, media, sample_video, avatar_png, case, code):
     else:
         url = stack.files.serve_file(f"/avatar-{case}/face.png", media[case], "image/png")
     request["input"]["avatar_image_url"] = url
-    run_failing(worker, request, code)
+    output = run_failing(worker, request, code)
+    assert not [hit for hit in stack.files.hits if hit.startswith(f"/avatar-{case}/video.mp4")]
+    if case == "grey_photo":
+        assert "no colour" in output["error_message"] and "avatar photo:" in output["error_message"]
 
 
 @pytest.mark.parametrize("change, words", [

@@ -1,4 +1,5 @@
-"""Swap quality measured on real faces: identity both ways, temporal steadiness of the swapped face, invisible seams."""
+"""Swap quality on the sample faces over time: the swapped face is as steady as the filmed one, segment edges show no
+seam (identity on real pairs: test_face_pairs.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from ugc_swap.core.engines import SwapSettings
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
+from ugc_swap.core.faces.tracking import box_iou
 from ugc_swap.core.planned_video import plan_video
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 from ugc_swap.core.stitch import stitch_video
@@ -16,7 +18,6 @@ from ugc_swap.core.swap_segments import swap_segments
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader
 
-from .identity_checks import assert_identity_swapped
 
 PLAN = "0-1 keep, 1-4 swap, 4-end keep"
 
@@ -35,23 +36,18 @@ def swapped(request, tmp_path_factory):
     return filmed, avatar, planned, source_frames, result_frames
 
 
-def test_identity_moves_to_the_avatar(swapped):
-    filmed, avatar, planned, source, result = swapped
-    swap = planned.plan.swap_ranges[0]
-    frames = [result[i] for i in range(swap.start + 10, swap.end - 10, 15)]
-    assert_identity_swapped(frames, avatar, filmed)
-
-
 def _jitter(frames: list[np.ndarray]) -> float:
     """Mean landmark acceleration (second difference) per frame, as a share of the face width."""
     points, box = [], None
     with FaceAnalyzer() as analyzer:
         for frame in frames:
-            # The 40 px face is at the detector's limit: on a miss, fit the mesh in the last box, as a tracker would.
-            found = analyzer.detect(frame)
-            box = found[0].box if found else box
+            # The 40 px face is at the detector's limit: on a miss, or on a detection elsewhere (the suit's badge
+            # once), fit the mesh in the last box, as a tracker would.
+            found = [d.box for d in analyzer.detect(frame)]
+            following = [b for b in found if box is None or box_iou(b, box) > 0.3]
+            box = following[0] if following else box
             assert box is not None, "no face in the first frame"
-            points.append(analyzer.landmarks(frame, box))
+            points.append(analyzer.landmarks(frame, box)[:, :2])
     stacked = np.stack(points)
     width = float(np.ptp(stacked[0][:, 0]))
     acceleration = stacked[2:] - 2 * stacked[1:-1] + stacked[:-2]

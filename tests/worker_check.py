@@ -55,8 +55,11 @@ def assert_complete_everywhere(stack: WorkerStack, request: dict, output: dict, 
     preview = requests.get(output["preview_url"], timeout=30)
     assert preview.headers["Content-Type"] == "image/jpeg" and preview.content[:3] == b"\xff\xd8\xff"
     if output["frames_with_face"]:
+        # Measured both ways per segment; whether this sample pair passes is the face-pair tests' business.
         identity = output["identity"]
-        assert identity["median_distance"] is not None and identity["median_distance"] < identity["threshold"], identity
+        for segment in identity["segments"]:
+            assert segment["to_avatar"] is not None and segment["to_filmed"] is not None, identity
+        assert identity["poor"] == any(w.startswith("poor identity") for w in output["warnings"]), identity
     webhook = _webhook_for(stack, record_id)
     assert webhook == {k: v for k, v in output.items() if k != "webhook"}
     row = stack.airtable.fields_of(record_id)

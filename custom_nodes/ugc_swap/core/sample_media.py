@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -51,18 +52,28 @@ class SampleVideoSpec:
     keyframe_interval_s: float | None = 2.0
 
 
-def write_sample_video(path: Path, spec: SampleVideoSpec = SampleVideoSpec()) -> Path:
-    """Encode the sample video with audio to `path` and return it."""
+def write_sample_video(path: Path, spec: SampleVideoSpec = SampleVideoSpec(),
+                       portrait: Callable[[float], np.ndarray] | None = None) -> Path:
+    """Encode the sample video with audio to `path` and return it. `portrait` gives the main face's photo at each
+    time (s), e.g. one that talks and blinks; by default it is `spec.face`'s still photo."""
     frame_count = int(round(spec.duration_s * spec.fps))
+    main_height = int(spec.height * 0.62)
+    if portrait is None and spec.face:
+        still = portrait_card(sample_face(spec.face), main_height)
+        card_at: Callable[[float], np.ndarray | None] = lambda t: still
+    elif portrait is not None:
+        card_at = lambda t: portrait_card(portrait(t), main_height)
+    else:
+        card_at = lambda t: None
     with tempfile.TemporaryDirectory() as temp:
         tone = Path(temp) / "tone.wav"
         _write_tone(tone, spec.duration_s, spec.tone_hz)
-        main = _portrait_card(sample_face(spec.face), int(spec.height * 0.62)) if spec.face else None
-        side = _portrait_card(sample_face(spec.second_face), int(spec.height * 0.30)) if spec.second_face else None
+        side = portrait_card(sample_face(spec.second_face), int(spec.height * 0.30)) if spec.second_face else None
         with FrameWriter(path, spec.width, spec.height, spec.fps, _sample_encode(spec), audio_path=tone) as writer:
             for index in range(frame_count):
                 t = index / float(spec.fps)
                 frame = _background(spec.width, spec.height, t)
+                main = card_at(t)
                 if main is not None:
                     _place(frame, main, cx=0.42 + 0.06 * math.sin(t * 0.9), cy=0.5 + 0.04 * math.sin(t * 1.3),
                            zoom=1.0 + 0.08 * math.sin(t * 0.5), angle=6.0 * math.sin(t * 0.7))
@@ -88,7 +99,7 @@ def _write_tone(path: Path, duration_s: float, tone_hz: float, rate: int = 48000
         out.writeframes(samples.tobytes())
 
 
-def _portrait_card(photo: np.ndarray, height: int) -> np.ndarray:
+def portrait_card(photo: np.ndarray, height: int) -> np.ndarray:
     """The photo scaled to `height` with an elliptical soft alpha, as RGBA float32."""
     width = int(round(photo.shape[1] * height / photo.shape[0]))
     rgb = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)

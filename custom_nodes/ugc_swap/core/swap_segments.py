@@ -105,7 +105,7 @@ def swap_segments(
     except NotCopyable as exc:
         layout, not_copied_because = None, str(exc)
     clip_dir.mkdir(parents=True, exist_ok=True)
-    report = SwapReport(engine=engine.name)
+    report = SwapReport(engine=engine.name, avatar_warnings=list(avatar.quality.warnings))
     clips: list[SwappedClip] = []
     masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source, plan.swap_ranges)
     swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress)

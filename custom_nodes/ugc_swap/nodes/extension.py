@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from comfy_api.latest import ComfyExtension, io
 
+from .avatar_check_node import AvatarCheckNode
 from .face_replace_node import FaceReplaceNode
 from .quality_node import SwapQualityNode
 from .segment_plan_node import SegmentPlanNode
@@ -12,4 +13,5 @@ from .wan_replace_node import WanReplaceNode
 
 class UgcSwapExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [SegmentPlanNode, FaceReplaceNode, WanReplaceNode, ZeroConditioningNode, StitchNode, SwapQualityNode]
+        return [SegmentPlanNode, AvatarCheckNode, FaceReplaceNode, WanReplaceNode, ZeroConditioningNode, StitchNode,
+                SwapQualityNode]

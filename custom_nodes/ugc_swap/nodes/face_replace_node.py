@@ -8,7 +8,8 @@ from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 
 SETTINGS = ("strength", "colour_match", "feather", "smoothing", "crossfade_frames", "keep_mouth",
-            "min_face_confidence", "turn_limit", "occlusion")
+            "min_face_confidence", "turn_limit", "occlusion", "face_shape",
+            "detail_match")
 
 
 class FaceReplaceNode(io.ComfyNode):

@@ -9,8 +9,7 @@ import numpy as np
 import torch
 from comfy_api.latest import io, ui
 
-from ..core.quality.report import DEFAULT_MIN_MARGIN, IdentityRule
-from ..core.quality.identity import SAME_PERSON_DISTANCE
+from ..core.quality.rule import DEFAULT_MIN_MARGIN, SAME_PERSON_DISTANCE, IdentityRule
 from ..core.quality.swap_quality import swap_quality
 from .swap_output import image_tensor_to_rgb
 from .types import CATEGORY, SwappedSegmentsType

@@ -57,7 +57,7 @@ class WanReplaceNode(io.ComfyNode):
                 io.Combo.Input("sampler_name", display_name="sampler name",
                                options=list(comfy.samplers.KSampler.SAMPLERS), default="euler"),
                 io.Combo.Input("scheduler", options=list(comfy.samplers.KSampler.SCHEDULERS), default="simple"),
-                *swap_setting_inputs(("strength", "colour_match", "feather", "crossfade_frames"),
+                *swap_setting_inputs(("strength", "colour_match", "feather", "crossfade_frames", "detail_match"),
                                      {"feather": "Soft edge width as a share of the work region."}),
                 io.Image.Input("pose_video", display_name="pose video", optional=True,
                                tooltip="Your own pose frames for the WHOLE video, frame for frame (e.g. a DWPose "

@@ -2,15 +2,17 @@
 
 An engine is one module in this package that declares `ENGINE = EngineSpec(...)`, plus the saved workflow that
 spec names. Nothing else lists engines: the node's engine choice and tooltip, the request validation, the CLI,
-`ugc-swap models` and a worker's boot check all read this registry. Modules are imported when the registry is
-first read; an engine keeps its heavy imports (models, torch) inside its functions.
+`ugc-swap models` and a worker's boot check all read this registry. A module is imported only when its engine is
+built.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
-from functools import lru_cache
+from functools import lru_cache, partial
+from pathlib import Path
 
 from ..errors import UnknownEngineError
 from .base import EngineSpec, FaceEngine, SegmentStats, SwapSettings
@@ -20,18 +22,41 @@ _NOT_ENGINES = frozenset({"base"})
 
 @lru_cache(maxsize=1)
 def engine_specs() -> dict[str, EngineSpec]:
-    """Every engine of this package by name, in module-name order with `fast` (the default) first."""
+    """Every engine of this package by name, in module-name order with `fast` (the default) first.
+
+    Each module's `ENGINE = EngineSpec(...)` is read from its source rather than by importing it: the driver
+    lists engines on every request and at boot, and importing an engine pulls in OpenCV and its models' runtimes
+    (tens of MB the driver process would then carry). The engine class is imported when an engine is built."""
     specs: dict[str, EngineSpec] = {}
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module_info.name in _NOT_ENGINES or module_info.name.startswith("_"):
             continue
-        spec = getattr(importlib.import_module(f"{__name__}.{module_info.name}"), "ENGINE", None)
-        if not isinstance(spec, EngineSpec):
+        spec = _declared_spec(module_info.name)
+        if spec is None:
             continue
         if spec.name in specs:
             raise RuntimeError(f"two engine modules declare the engine name {spec.name!r}")
         specs[spec.name] = spec
     return dict(sorted(specs.items(), key=lambda item: item[0] != DEFAULT_ENGINE))
+
+
+def _declared_spec(module_name: str) -> EngineSpec | None:
+    """The module's `ENGINE = EngineSpec(name, summary, workflow[, EngineClass])`, from its source."""
+    source = (Path(__file__).parent / f"{module_name}.py").read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ENGINE" for t in node.targets) \
+                and isinstance(node.value, ast.Call):
+            args = node.value.args
+            texts = [ast.literal_eval(a) for a in args[:3]]
+            build = None
+            if len(args) > 3 and isinstance(args[3], ast.Name):
+                build = partial(_build, module_name, args[3].id)
+            return EngineSpec(*texts, build)
+    return None
+
+
+def _build(module_name: str, class_name: str) -> FaceEngine:
+    return getattr(importlib.import_module(f"{__name__}.{module_name}"), class_name)()
 
 
 DEFAULT_ENGINE = "fast"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..segment_plan import FrameRange
+
+if TYPE_CHECKING:
+    from ..faces.avatar_quality import AvatarQuality
 
 
 def _knob(default, label: str, tooltip: str, minimum=None, maximum=None, step=None):
@@ -25,7 +28,7 @@ class SwapSettings:
     strength: float = _knob(1.0, "strength", "How much of the avatar's face shows.", 0.0, 1.0, 0.05)
     colour_match: float = _knob(1.0, "colour match", "0 keeps the avatar's skin tone, 1 matches the filmed light "
                                 "and colour.", 0.0, 1.0, 0.05)
-    feather: float = _knob(0.08, "feather", "Soft edge width as a share of the face width.", 0.01, 0.3, 0.01)
+    feather: float = _knob(0.04, "feather", "Soft edge width as a share of the face width.", 0.01, 0.3, 0.01)
     smoothing: float = _knob(0.5, "smoothing", "Steadiness of the face over time; raise it if the face jitters.",
                              0.0, 1.0, 0.05)
     crossfade_frames: int = _knob(6, "crossfade frames", "Fade the new face in and out over this many frames at "
@@ -37,6 +40,12 @@ class SwapSettings:
     turn_limit: float = _knob(40.0, "turn limit", "Head turn (degrees) at which the swap has faded back to the "
                               "filmed face; it fades over the 15 degrees before. 90 = never fade.", 15.0, 90.0, 1.0)
     occlusion: bool = _knob(True, "occlusion", "Keep hands and objects in front of the face as filmed.")
+    face_shape: float = _knob(1.0, "face shape", "How much of the avatar's face shape (length, width, jaw, nose, eye "
+                              "spacing, mouth width) the swapped face takes; 0 keeps the filmed person's.", 0.0, 1.0,
+                              0.05)
+    detail_match: float = _knob(1.0, "detail match", "1 gives the swapped face the footage's own sharpness and grain "
+                                "(a crisp photo is softened, a small one enlarged and given grain); 0 keeps the "
+                                "photo's.", 0.0, 1.0, 0.05)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class SwapReport:
     segments: list[SegmentStats] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole swap, avatar check included
     stage_seconds: dict[str, float] = field(default_factory=dict)  # an engine's own breakdown (Wan: sampling, ...)
+    avatar_warnings: list[str] = field(default_factory=list)  # what the avatar gate let through with a warning
 
     @property
     def frames(self) -> int:
@@ -81,14 +91,17 @@ class SwapReport:
     def warnings(self) -> list[str]:
         missing = self.frames - self.frames_with_face
         if self.frames and self.frames_with_face == 0:
-            return ["no face was found in any swap segment; the video is unchanged"]
+            return [*self.avatar_warnings, "no face was found in any swap segment; the video is unchanged"]
         if missing:
-            return [f"{missing} of {self.frames} swap frames showed no face and were left unchanged"]
-        return []
+            return [*self.avatar_warnings, f"{missing} of {self.frames} swap frames showed no face and were left "
+                                           "unchanged"]
+        return list(self.avatar_warnings)
 
 
 class PreparedAvatar(Protocol):
     """Whatever an engine keeps of the avatar photo after checking it holds exactly one usable face."""
+
+    quality: AvatarQuality  # the avatar gate's figures and warnings (faces/avatar_quality.py)
 
 
 class FaceEngine(Protocol):

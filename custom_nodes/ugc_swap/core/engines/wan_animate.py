@@ -21,11 +21,15 @@ import cv2
 import numpy as np
 
 from ..crossfade import edge_weight
-from ..faces.blend import ColourFollower, composite
+from ..faces.blend import composite
+from ..faces.detail import DetailMatcher, inner_face
+from ..faces.features import feature_mask
 from ..faces.landmarks import FaceAnalyzer, mesh_triangles
-from ..faces.main_face import avatar_face_points, main_face_points
+from ..faces.avatar_quality import AvatarQuality
+from ..faces.main_face import checked_avatar, main_face_points
 from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
+from ..faces.skin_colour import ColourFollower
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import face_region, nondegenerate, triangle_index_map
@@ -55,6 +59,7 @@ class WanSettings:
 class WanAvatar:
     reference: np.ndarray  # RGB uint8: what WanAnimateToVideo gets as reference_image
     points: np.ndarray  # (468, 2) the avatar's face mesh: a frontal layout for the occlusion check
+    quality: AvatarQuality
 
 
 class WanAnimateEngine:
@@ -71,8 +76,9 @@ class WanAnimateEngine:
         return {f"wan_{k}": round(v, 3) for k, v in getattr(self.sampler, "timings_s", {}).items()}
 
     def prepare_avatar(self, avatar_rgb: np.ndarray, settings: SwapSettings) -> WanAvatar:
-        points = avatar_face_points(avatar_rgb, settings.min_face_confidence)
-        return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope), points)
+        mesh, quality = checked_avatar(avatar_rgb, settings.min_face_confidence)
+        points = mesh[:, :2]
+        return WanAvatar(avatar_reference(avatar_rgb, points, self.wan.mask_scope), points, quality)
 
     def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment: FrameRange, fps: Fraction,
                      settings: SwapSettings, stats: SegmentStats,
@@ -118,7 +124,7 @@ def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSett
             if points is None:
                 smoother.reset()
             else:
-                points = smoother(points)
+                points = smoother(points[:, :2])
             found.append(points)
     return found
 
@@ -134,6 +140,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
     # The soft edge stays inside the mask: erode by the feather, then blur, so nothing outside it changes.
     shrink = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * round(feather) + 1),) * 2)
     colour = ColourFollower(_COLOUR_FOLLOW)
+    detail = DetailMatcher()
     with OcclusionFinder(template_points, mesh_triangles(), find_hands=settings.occlusion) as occlusion:
         for index, frame in enumerate(source):
             wired_mask = next(wired) if wired is not None else None
@@ -154,9 +161,14 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
             elif settings.occlusion and face is not None:
                 alpha = visible_face(alpha, _occluders_in_box(occlusion, frame, face, region.box), face_width)
             shown = (alpha > 0.5).astype(np.float32)
-            made = colour.match(patch, made, shown, settings.colour_match)
+            features = feature_mask(face, region.box) if face is not None else np.zeros(shown.shape, bool)
+            skin = shown * ~features
+            made = colour.match(patch, made, skin, skin, settings.colour_match)
             if face is not None:
-                made = follow_shading(made, patch, shown, face_width, settings.colour_match)
+                made = follow_shading(made, patch, skin, skin, face_width, settings.colour_match)
+                # The model renders at its working size: its detail is matched to the footage's like the fast
+                # engine's photo (no grain: a generated face moves its own texture).
+                made = detail.match(made, patch, inner_face(shown, face_width), features, None, settings.detail_match)
             out = frame.copy()
             out[y0:y1, x0:x1] = composite(
                 patch, made, alpha * settings.strength * edge_weight(index, len(source), settings.crossfade_frames))

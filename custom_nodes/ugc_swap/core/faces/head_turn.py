@@ -22,7 +22,7 @@ _MAX_STEP = 0.15  # per frame: even a sudden turn fades over at least 7 frames
 
 def yaw_degrees(points: np.ndarray) -> float:
     """Signed head turn about the vertical axis, in degrees (0 = facing the camera), from the 2-D mesh."""
-    right, left, nose = points[RIGHT_CHEEK], points[LEFT_CHEEK], points[NOSE_TIP]
+    right, left, nose = points[RIGHT_CHEEK, :2], points[LEFT_CHEEK, :2], points[NOSE_TIP, :2]
     axis = left - right
     half_width = float(np.linalg.norm(axis)) / 2
     if half_width < 1e-6:

@@ -68,7 +68,9 @@ class FaceAnalyzer:
         return faces
 
     def landmarks(self, rgb: np.ndarray, box: Box) -> np.ndarray | None:
-        """The 468 mesh points (x, y) in frame pixels for the face in `box`, or None when the mesh fails."""
+        """The 468 mesh points (x, y, z) in frame pixels for the face in `box`, or None when the mesh fails.
+
+        z is depth in the same pixel scale as x (larger is farther from the camera), relative to the head."""
         height, width = rgb.shape[:2]
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         side = max(box[2] - box[0], box[3] - box[1]) * _MESH_CROP_SCALE
@@ -90,14 +92,15 @@ class FaceAnalyzer:
         result = self._mesh.process(resized)
         if not result.multi_face_landmarks:
             return None
-        points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark[:MESH_POINTS]], np.float64)
-        return points * _MESH_CROP_SIDE / scale + (x0, y0)
+        points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark[:MESH_POINTS]],
+                          np.float64)
+        return points * _MESH_CROP_SIDE / scale + (x0, y0, 0.0)
 
 
 def face_box(points: np.ndarray) -> Box:
     """The box the detector would draw around the face of these mesh points: a square about as tall as the mesh,
     on its centre (measured on the sample faces: side 0.92-0.99 of the mesh's larger side, centre within 4 %)."""
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
     half = _BOX_PER_MESH_SIDE * max(x1 - x0, y1 - y0) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))

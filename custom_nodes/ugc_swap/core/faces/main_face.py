@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import AvatarImageError, AvatarMultipleFacesError, AvatarNoFaceError
+from .avatar_quality import AvatarQuality, check_avatar
 from .head_turn import yaw_degrees
 from .landmarks import FaceAnalyzer, face_box
 from .tracking import MainFaceTracker, box_iou
 
-MIN_AVATAR_FACE_PX = 64
 # A second face counts as "another person" in the avatar photo when it is at least this share of the main face's width.
 _SECOND_FACE_SHARE = 0.35
 # Between two frames the main face's box moves little: a mesh fitted at the last box that lands farther off than
@@ -24,7 +24,10 @@ _MESH_FOLLOW_YAW = 20.0
 
 
 def avatar_face_points(avatar_rgb: np.ndarray, min_confidence: float) -> np.ndarray:
-    """Mesh points of the avatar photo's single face; an AvatarImageError says why a photo is refused."""
+    """Mesh points (468, 3) of the avatar photo's single face; an AvatarImageError says why a photo is refused.
+
+    Whether the face is good enough for a swap (its size, sharpness, turn, ...) is the gate's to say (see
+    avatar_quality.py); both engines run it through `checked_avatar`."""
     if avatar_rgb.ndim != 3 or avatar_rgb.shape[2] != 3 or avatar_rgb.dtype != np.uint8:
         raise AvatarImageError(f"avatar must be an RGB image, got array {avatar_rgb.shape} {avatar_rgb.dtype}")
     with FaceAnalyzer(min_confidence) as analyzer:
@@ -35,10 +38,6 @@ def avatar_face_points(avatar_rgb: np.ndarray, min_confidence: float) -> np.ndar
         others = [f for f in faces[1:] if f.box[2] - f.box[0] >= _SECOND_FACE_SHARE * main_width]
         if others:
             raise AvatarMultipleFacesError(f"the avatar photo shows {len(others) + 1} faces; it must show exactly one person")
-        if main_width < MIN_AVATAR_FACE_PX:
-            raise AvatarNoFaceError(
-                f"the face in the avatar photo is only {main_width:.0f} px wide; at least {MIN_AVATAR_FACE_PX} px is needed"
-            )
         points = analyzer.landmarks(avatar_rgb, faces[0].box)
     if points is None:
         raise AvatarNoFaceError("a face was detected in the avatar photo but its features could not be located")
@@ -80,3 +79,10 @@ def _follow_by_mesh(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.
         return None
     tracker.found_by_mesh(found)
     return points
+
+
+def checked_avatar(avatar_rgb: np.ndarray, min_confidence: float) -> tuple[np.ndarray, AvatarQuality]:
+    """The avatar's mesh and the gate's verdict on it; AvatarImageError (avatar_no_face, avatar_multiple_faces,
+    avatar_low_quality) when the photo cannot give a good swap."""
+    points = avatar_face_points(avatar_rgb, min_confidence)
+    return points, check_avatar(avatar_rgb, points)

@@ -139,3 +139,27 @@ def visible_mask_frame(mask: np.ndarray, region: Region, shape: tuple[int, int])
     full = np.zeros(shape, np.uint8)
     full[y0:y1, x0:x1] = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return full
+
+
+_FULLY_COVERED = 0.04  # share of the face region under an occluder at which the cover counts fully
+_COVER_RISE, _COVER_FALL = 0.34, 0.1  # per frame: the cover is taken in fast and let go slowly
+
+
+class CoverFollower:
+    """How much something stands in front of the face (0..1), followed over time: while it does, the face keeps
+    the filmed outline (the reshaping warp would move the occluder's parts outside the face), returning to the
+    new outline a few frames after it has gone."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._cover = 0.0
+
+    def __call__(self, occluders: np.ndarray | None) -> float:
+        now = 0.0
+        if occluders is not None and occluders.size:
+            now = min(1.0, float((occluders > OCCLUDER_CUT).mean()) / _FULLY_COVERED)
+        step = now - self._cover
+        self._cover += min(step, _COVER_RISE) if step > 0 else max(step, -_COVER_FALL)
+        return self._cover

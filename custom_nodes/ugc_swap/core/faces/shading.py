@@ -13,7 +13,7 @@ import numpy as np
 from .resample import shrink
 
 _WORK_SIDE = 64  # px: shading is smooth, so it is measured on a small copy
-_SIGMA = 0.16  # of the face width
+_SIGMA = 0.3  # of the face width: the light, not a moustache, a shadowed jaw or deep-set eyes
 _GAIN_RANGE = (0.35, 2.5)  # a ratio outside this is a feature mismatch or a shadow edge, not light
 _MIN_WEIGHT = 0.05  # normalized blur below this has too few face pixels to say anything
 
@@ -25,22 +25,24 @@ def _masked_lowpass(values: np.ndarray, weights: np.ndarray, sigma: float) -> tu
     return blurred / np.maximum(spread, 1e-6), spread
 
 
-def follow_shading(pasted: np.ndarray, filmed: np.ndarray, weights: np.ndarray, face_width: float,
-                   strength: float) -> np.ndarray:
-    """`pasted` (RGB uint8) relit like `filmed` over the region where `weights` (float, 0..1) say the face shows."""
-    if strength <= 0 or float(weights.sum()) < 16:
+def follow_shading(pasted: np.ndarray, filmed: np.ndarray, pasted_skin: np.ndarray, filmed_skin: np.ndarray,
+                   face_width: float, strength: float) -> np.ndarray:
+    """`pasted` (RGB uint8) relit like `filmed`, the light of each measured over its own skin (weights 0..1, no
+    features: a dark brow or beard is not a shadow)."""
+    if strength <= 0 or float(filmed_skin.sum()) < 16 or float(pasted_skin.sum()) < 16:
         return pasted
-    height, width = weights.shape
+    height, width = filmed_skin.shape
     scale = min(1.0, _WORK_SIDE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small_weights = shrink(weights.astype(np.float32), size)
 
     def brightness(rgb: np.ndarray) -> np.ndarray:
         return shrink(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size).astype(np.float32)
 
     sigma = max(1.0, _SIGMA * face_width * scale)
-    filmed_light, spread = _masked_lowpass(brightness(filmed), small_weights, sigma)
-    pasted_light, _ = _masked_lowpass(brightness(pasted), small_weights, sigma)
+    filmed_light, spread = _masked_lowpass(brightness(filmed), shrink(filmed_skin.astype(np.float32), size), sigma)
+    pasted_light, pasted_spread = _masked_lowpass(brightness(pasted), shrink(pasted_skin.astype(np.float32), size),
+                                                  sigma)
+    spread = np.minimum(spread, pasted_spread)
     gain = np.clip((filmed_light + 1.0) / (pasted_light + 1.0), *_GAIN_RANGE)
     gain = np.where(spread > _MIN_WEIGHT, gain, 1.0)
     gain = 1.0 + strength * (gain - 1.0)

@@ -7,6 +7,8 @@ instead of hundreds of per-triangle warps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -113,3 +115,65 @@ def warp_face(
     map_x, map_y = remap_coordinates(triangle_index, affines, region)
     warped = cv2.remap(source_image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return warped, triangle_index >= 0
+
+
+# A warp's coordinates are affine inside each mesh triangle, so on a large face they can be computed on a grid of
+# k x k pixel cells and enlarged bilinearly (exact inside triangles, continuous across their edges): per-pixel
+# work drops k² times. A cell stays a few pixels wide next to triangles tens of pixels wide.
+GRID_FACE_PX = 160  # a face wider than this many grid cells gets coarser cells
+
+
+@dataclass(frozen=True)
+class MeshGrid:
+    """Which mesh triangle covers each k x k cell of `region` (-1: none), for warps onto one target mesh."""
+
+    region: Region
+    cell: int  # k, pixels per cell side
+    index: np.ndarray  # (ceil(H / k), ceil(W / k)) int32
+
+    def maps(self, affines: np.ndarray, box: Region | None = None,
+             identity_off_mesh: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """cv2.remap maps (absolute source pixels) over `box` (default: the whole region), from per-triangle
+        affines. Off the mesh they are -1, or the pixel itself with `identity_off_mesh` (a warp that leaves
+        everything off the mesh where it is)."""
+        box = box or self.region
+        k, (rx0, ry0) = self.cell, self.region[:2]
+        # The cells that hold the box, in the grid, and where the first of them starts in pixels.
+        cx0, cy0 = (box[0] - rx0) // k, (box[1] - ry0) // k
+        cx1, cy1 = -(-(box[2] - rx0) // k), -(-(box[3] - ry0) // k)
+        index = self.index[cy0:cy1, cx0:cx1]
+        table = np.empty((affines.shape[0] + 1, 6), np.float32)
+        table[:-1] = affines.reshape(-1, 6)
+        table[-1] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0) if identity_off_mesh else (0.0, 0.0, -1.0, 0.0, 0.0, -1.0)
+        coefficients = table[index]
+        # A cell's value belongs to its centre pixel.
+        gx = (rx0 + (np.arange(cx0, cx1, dtype=np.float32) + 0.5) * k - 0.5)[None, :]
+        gy = (ry0 + (np.arange(cy0, cy1, dtype=np.float32) + 0.5) * k - 0.5)[:, None]
+        map_x = coefficients[..., 0] * gx + coefficients[..., 1] * gy + coefficients[..., 2]
+        map_y = coefficients[..., 3] * gx + coefficients[..., 4] * gy + coefficients[..., 5]
+        if k > 1:
+            size = (map_x.shape[1] * k, map_x.shape[0] * k)
+            map_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)
+            map_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)
+        left, top = box[0] - (rx0 + cx0 * k), box[1] - (ry0 + cy0 * k)
+        crop = (slice(top, top + box[3] - box[1]), slice(left, left + box[2] - box[0]))
+        return map_x[crop], map_y[crop]
+
+    def covered(self, box: Region, below: int | None = None) -> np.ndarray:
+        """bool over `box`: which pixels the mesh covers (only triangles numbered below `below`, if given)."""
+        k, (rx0, ry0) = self.cell, self.region[:2]
+        rows = (np.arange(box[1], box[3]) - ry0) // k
+        cols = (np.arange(box[0], box[2]) - rx0) // k
+        index = self.index[rows[:, None], cols[None, :]]
+        return (index >= 0) if below is None else (index >= 0) & (index < below)
+
+
+def mesh_grid(points: np.ndarray, triangles: np.ndarray, region: Region, face_width: float) -> MeshGrid:
+    """The triangle index of `points`' mesh over `region`, on cells sized for a face `face_width` px wide."""
+    k = max(1, int(face_width // GRID_FACE_PX))
+    x0, y0, x1, y1 = region
+    cells = (-(-(x1 - x0) // k), -(-(y1 - y0) // k))
+    # Cell centres sit at pixel x0 + (i + 0.5) k - 0.5: the points in cell units are shifted to match.
+    local = (points - (x0, y0) + 0.5) / k - 0.5
+    index = triangle_index_map(local, triangles, nondegenerate(points, triangles), (0, 0, cells[0], cells[1]))
+    return MeshGrid(region, k, index)

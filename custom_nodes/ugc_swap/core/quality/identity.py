@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-SAME_PERSON_DISTANCE = 0.6
+from .rule import SAME_PERSON_DISTANCE  # noqa: F401  (re-exported: the distance dlib calls one person)
 # dlib's HOG detector finds faces from about 80 px wide; faces are brought to about this width before detection.
 _DETECT_FACE_PX = 120
 _DETECT_LONG_SIDE = 640  # a whole photo is searched at most this large
@@ -64,6 +64,12 @@ def face_embedding(rgb: np.ndarray, face_width: float | None = None) -> np.ndarr
     face = max(faces, key=lambda r: r.width() * r.height())
     chip = dlib.get_face_chip(image, predictor(image, face), size=150, padding=0.25)
     return np.array(encoder.compute_face_descriptor(chip))
+
+
+def release_models() -> None:
+    """Let dlib's models go (~30 MB): a worker holds them only while a job's quality is judged, not through the
+    next job's swap, where its memory peaks."""
+    _models.cache_clear()
 
 
 def identity_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -17,16 +17,9 @@ from fractions import Fraction
 import numpy as np
 
 from ..segment_plan import FrameRange
-from .identity import SAME_PERSON_DISTANCE, face_embedding, identity_distance
+from .identity import face_embedding, identity_distance
+from .rule import IdentityRule
 from .samples import FACE_PX, QualitySample
-
-DEFAULT_MIN_MARGIN = 0.15
-
-
-@dataclass(frozen=True)
-class IdentityRule:
-    max_distance: float = SAME_PERSON_DISTANCE  # to the avatar, median over a segment's samples
-    min_margin: float = DEFAULT_MIN_MARGIN  # to the filmed face minus to the avatar, median over a segment
 
 
 @dataclass

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from ..swap_segments import SwappedSegments
+from .identity import release_models
 from .report import IdentityRule, identity_report
 from .sheet import quality_sheet
 
@@ -36,5 +37,6 @@ def swap_quality(swapped: SwappedSegments, avatar_rgb: np.ndarray,
     measured = {m["frame"]: m for m in identity["frames"]}
     sheet = quality_sheet(samples, [_caption(s.frame, float(plan.fps), measured.get(s.frame, {}))
                                     for s in samples]) if samples else None
+    release_models()
     quality = {"identity": identity, "coverage": coverage, "seconds": round(time.perf_counter() - started, 3)}
     return quality, sheet
