@@ -147,10 +147,16 @@ class ComfyClient:
                 ws.settimeout(min(5.0, remaining))
                 message = ws.recv()
             except websocket.WebSocketTimeoutException:
+                # A quiet socket may be a deaf one: when ComfyUI notices the old socket closed only after the
+                # reconnect, it drops the client id the new socket registered under, and no message ever comes.
+                if self._finished_in_history(prompt_id):
+                    return
                 continue
             except (websocket.WebSocketException, OSError) as exc:
                 log.warning("websocket dropped (%s); probing ComfyUI and polling /history", type(exc).__name__)
                 ws = self._connect_ws(client_id) if self.is_alive() else None
+                if ws is not None and self._finished_in_history(prompt_id):
+                    return
                 continue
             if isinstance(message, str) and self._handle(json.loads(message), prompt_id, on_progress):
                 return

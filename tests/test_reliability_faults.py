@@ -235,3 +235,23 @@ def test_a_dropped_websocket_falls_back_and_the_job_finishes(comfyui, sample_vid
     assert cut >= 1, "the websocket should have been open when the network dropped"
     assert "result" in outcome and outcome["result"].output_path.is_file()
     assert outcome["result"].summary["frames_swapped"] == 120
+
+
+class _ForgottenSocketClient(ComfyClient):
+    """Reproduces ComfyUI's reconnect race on demand: a second socket under the same client id, closed at once,
+    makes the server drop that id, so the job's own socket stays open but hears nothing."""
+
+    def _connect_ws(self, client_id):
+        ws = super()._connect_ws(client_id)
+        twin = super()._connect_ws(client_id)
+        twin.close()
+        time.sleep(0.5)  # let the server run the twin's cleanup
+        return ws
+
+
+def test_a_socket_comfyui_has_forgotten_still_lets_the_job_finish(comfyui, sample_video, avatar_png, tmp_path):
+    job = SwapJob(sample_video, avatar_png, QUICK)
+    started = time.monotonic()
+    result = run_swap_job(_ForgottenSocketClient(comfyui.url), job, tmp_path, timeout_s=240)
+    assert result.output_path.is_file() and result.summary["frames_swapped"] == 30
+    assert time.monotonic() - started < 200, "the job should end by polling /history, not by its timeout"
