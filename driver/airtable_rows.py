@@ -186,10 +186,12 @@ class AirtableRows:
     def mark_processing(self, record_id: str) -> None:
         self._update(record_id, {self.settings.fields.status: STATUS_PROCESSING})
 
-    def mark_complete(self, record_id: str, output_url: str) -> None:
-        """Status Complete and the output URL; a message left by an earlier failed try is cleared."""
+    def mark_complete(self, record_id: str, output_url: str, note: str | None = None) -> None:
+        """Status Complete and the output URL; the message column holds `note` (what a person should look at in
+        a video delivered for review), else a message left by an earlier failed try is cleared."""
         f = self.settings.fields
-        self._update(record_id, {f.status: STATUS_COMPLETE, f.output_video_url: output_url, f.error_message: None})
+        message = note[:MAX_ERROR_MESSAGE_CHARS] if note else None
+        self._update(record_id, {f.status: STATUS_COMPLETE, f.output_video_url: output_url, f.error_message: message})
 
     def mark_failed(self, record_id: str, message: str) -> None:
         f = self.settings.fields

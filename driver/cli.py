@@ -20,7 +20,7 @@ from ugc_swap.core.errors import UgcSwapError
 
 from .comfy_client import ComfyClient
 from .comfy_server import LocalComfyUI
-from .contract import FieldProblem, graph_fields, read_field
+from .contract import FIELDS, FIELDS_BY_NAME, FieldProblem, check_target, graph_fields, read_field
 from .local_inputs import resolve_input, sample_inputs
 from .swap_job import SwapJob, SwapOutcome, run_swap_job
 
@@ -36,6 +36,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for option in _graph_options():
         run.add_argument(option.cli_flag, dest=option.name, default=option.default,
                          help=f"{option.doc} (default: %(default)r)")
+    run.add_argument(FIELDS_BY_NAME["target_face_url"].cli_flag, dest="target_face",
+                     help="a photo of the person to replace: path or http(s)/s3 URL (makes the target 'reference')")
     run.add_argument("--out-dir", type=Path, default=REPO / "output", help="where the result goes")
     run.add_argument("--comfy-url", help="use a running ComfyUI instead of starting one")
     run.add_argument("--work-dir", type=Path, default=REPO / ".work" / "comfyui",
@@ -71,6 +73,12 @@ def _contract_values(args: argparse.Namespace) -> dict:
             values[option.name] = read_field({option.name: getattr(args, option.name)}, option)
         except FieldProblem as problem:
             problems.append(str(problem).replace(f"'{option.name}'", option.cli_flag, 1))
+    if not problems:
+        checked = {**values, "target_face_url": args.target_face}
+        problems = check_target(checked, args.target != FIELDS_BY_NAME["target"].default)
+        values["target"] = checked["target"]
+        for option in FIELDS:  # the rule speaks of fields; the command line of flags
+            problems = [p.replace(f"'{option.name}'", option.cli_flag or option.name) for p in problems]
     if problems:
         raise SystemExit("; ".join(problems))
     return values
@@ -98,7 +106,10 @@ def run_command(args: argparse.Namespace) -> int:
         print("No --video/--avatar given: using the generated sample video and a sample avatar photo.")
         video, avatar = sample_inputs(args.out_dir / "inputs")
     values = _contract_values(args)
-    job = SwapJob(video, avatar, values.pop("segments"), values.pop("engine"), options=values)
+    target_face = resolve_input(args.target_face, args.out_dir / "inputs" / "target_face.png", "image") \
+        if args.target_face else None
+    job = SwapJob(video, avatar, values.pop("segments"), values.pop("engine"), options=values,
+                  target_face_path=target_face)
     with _progress_bar() as on_progress:
         if args.comfy_url:
             outcome = run_swap_job(ComfyClient(args.comfy_url), job, args.out_dir, args.timeout, on_progress)
@@ -113,15 +124,19 @@ def _print_outcome(outcome: SwapOutcome, elapsed_s: float) -> None:
     summary = outcome.summary
     print(f"\nResult: {outcome.output_path}")
     print(f"Engine {summary['engine']}, {summary['duration_s']} s at {summary['fps']:.3f} fps")
-    for segment in summary["segments_swapped"]:
-        print(f"  swapped {segment['start_s']}-{segment['end_s']} s: face in {segment['frames_with_face']}"
-              f" of {segment['frames']} frames")
+    coverage = outcome.quality.get("coverage") or {}
+    for segment in coverage.get("segments", []):
+        skipped = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in segment["skipped"].items())
+        print(f"  swapped {segment['start_s']}-{segment['end_s']} s: the customer in {segment['covered']} of "
+              f"{segment['frames']} frames ({segment['share']:.0%}) over {segment['shots']} shot(s)"
+              + (f"; skipped: {skipped}" if skipped else ""))
     identity = outcome.quality.get("identity") or {}
     for segment in identity.get("segments", []):
         if segment["to_avatar"] is not None:
             print(f"  identity {segment['start_s']}-{segment['end_s']} s: distance {segment['to_avatar']} to the "
                   f"avatar, {segment['to_filmed']} to the filmed person (margin {segment['margin']})")
-    for warning in [*summary["warnings"], *([identity["warning"]] if identity.get("warning") else [])]:
+    judged = [report["warning"] for report in (identity, coverage) if report.get("warning")]
+    for warning in [*summary["warnings"], *judged]:
         print(f"  warning: {warning}")
     print(f"Before/after sheet: {outcome.sheet_path}")
     print(f"Time taken: {elapsed_s:.1f} s (ComfyUI {outcome.timings_s['comfyui']:.1f} s)")

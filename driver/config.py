@@ -60,6 +60,12 @@ class _Reader:
         value = self.environ.get(name, "").strip()
         return value or default
 
+    def share(self, name: str, default: float) -> float:
+        value = self.number(name, default, 0.0, float)
+        if value > 1.0:
+            self.problems.append(f"{name} is a share of frames, from 0 to 1, got {value:g}")
+        return value
+
     def number(self, name: str, default: Number, minimum: Number, cast: Callable[[str], Number]) -> Number:
         raw = self.text(name)
         if raw is None:
@@ -128,6 +134,8 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
             identity_threshold=read.number("UGC_SWAP_IDENTITY_THRESHOLD", 0.6, 0.0, float),
             identity_min_margin=read.number("UGC_SWAP_IDENTITY_MARGIN", 0.15, 0.0, float),
             identity_action=read.choice("UGC_SWAP_IDENTITY_ACTION", "warn", ("warn", "fail")),  # type: ignore[arg-type]
+            min_coverage=read.share("UGC_SWAP_MIN_COVERAGE", 0.8),
+            coverage_action=read.choice("UGC_SWAP_COVERAGE_ACTION", "fail", ("fail", "review")),  # type: ignore[arg-type]
             price_per_s=read.number("UGC_SWAP_PRICE_PER_S", -1.0, 0.0, float) if read.text("UGC_SWAP_PRICE_PER_S") else None,
         ),
         engines=read.names("UGC_SWAP_ENGINES", engine_names(), engine_names()),

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ugc_swap.core.engines import DEFAULT_ENGINE, engine_names
+from ugc_swap.core.engines.base import TARGET_MODES
 from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
@@ -85,6 +86,23 @@ def _engine(value: Any) -> str:
     return value
 
 
+def _target(value: Any) -> str:
+    if value not in TARGET_MODES:
+        raise FieldProblem(f"must be one of {', '.join(TARGET_MODES)}, got {value!r}")
+    return value
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, str):  # Airtable number cells and Make.com mappings may arrive as text
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise FieldProblem(f"must be a number of seconds, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise FieldProblem(f"must be a number of seconds from 0, got {value!r}")
+    return float(value)
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise FieldProblem(f"must be true or false, got {type(value).__name__}")
@@ -108,6 +126,16 @@ FIELDS: tuple[ContractField, ...] = (
     ContractField("engine", "which engine swaps (see Engines)", _engine, default=DEFAULT_ENGINE,
                   graph_input=(FACE_REPLACE, "engine"), graph_input_required=False, airtable_column="Engine",
                   cli_flag="--engine"),
+    ContractField("target", "who gets the customer's face: `main` (the most prominent face of each shot), "
+                  "`reference` (only the person in `target_face_url` or at `target_face_at_s`, in every shot; other "
+                  "people stay as filmed; the default when either is given) or `all`", _target, default="main",
+                  graph_input=(FACE_REPLACE, "target"), airtable_column="Target", cli_flag="--target"),
+    ContractField("target_face_url", "a photo of the person to replace (`target: reference`): http(s) or "
+                  "`s3://bucket/key`", _url(INPUT_SCHEMES), airtable_column="Target_Face_URL",
+                  cli_flag="--target-face"),
+    ContractField("target_face_at_s", "a time (s) in the source where the person to replace is clearly visible "
+                  "(`target: reference`)", _seconds, graph_input=(FACE_REPLACE, "target_face_at_s"),
+                  airtable_column="Target_Face_At_S", cli_flag="--target-face-at"),
     ContractField("force", "`true` makes the video again although the record already has one", _flag,
                   default=False),
 )
@@ -131,6 +159,24 @@ def read_field(body: Mapping[str, Any], field: ContractField) -> Any:
         return field.parse(body[given])
     except FieldProblem as problem:
         raise FieldProblem(f"'{given}' {problem}") from None
+
+
+def check_target(values: dict[str, Any], target_given: bool) -> list[str]:
+    """The rule across the three target fields (problems, as request errors say them). A reference alone makes
+    the target `reference`; `reference` needs exactly one of a photo and a time."""
+    photo, at_s = values.get("target_face_url"), values.get("target_face_at_s")
+    has_reference = photo is not None or at_s is not None
+    if has_reference and not target_given:
+        values["target"] = "reference"
+    if values.get("target") != "reference":
+        return ["'target_face_url' and 'target_face_at_s' name the person to replace and go with 'target' "
+                f"'reference', got 'target' {values.get('target')!r}"] if has_reference else []
+    if not has_reference:
+        return ["'target' 'reference' needs the person to replace: 'target_face_url' (a photo of them) or "
+                "'target_face_at_s' (a time in the source where they are clearly visible)"]
+    if photo is not None and at_s is not None:
+        return ["give 'target_face_url' or 'target_face_at_s', not both"]
+    return []
 
 
 def graph_fields() -> tuple[ContractField, ...]:

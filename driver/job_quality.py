@@ -14,16 +14,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ugc_swap.core.errors import UgcSwapError
-from ugc_swap.core.quality.rule import DEFAULT_MIN_MARGIN, SAME_PERSON_DISTANCE, IdentityRule
+from ugc_swap.core.quality.rule import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_MARGIN, SAME_PERSON_DISTANCE, IdentityRule
 
 # Runpod serverless flex prices in $/s (runpod.io/pricing, read 2026-11); matched against torch's device name.
 RUNPOD_FLEX_PRICES = {"H100": 0.00116, "A100": 0.00076, "L40S": 0.00053, "4090": 0.00031, "L4": 0.00019}
 
 IdentityAction = Literal["warn", "fail"]
+CoverageAction = Literal["fail", "review"]
 
 
 class PoorSwapError(UgcSwapError):
     code = "poor_identity"
+
+
+class LowCoverageError(UgcSwapError):
+    code = "low_coverage"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class QualitySettings:
     identity_threshold: float = SAME_PERSON_DISTANCE
     identity_min_margin: float = DEFAULT_MIN_MARGIN
     identity_action: IdentityAction = "warn"
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    coverage_action: CoverageAction = "fail"
     price_per_s: float | None = None  # None: from the GPU's name, else 0 on CPU
 
     @property
@@ -46,6 +53,23 @@ def judge_identity(quality: dict, settings: QualitySettings) -> str | None:
     if warning and identity.get("poor") and settings.identity_action == "fail":
         raise PoorSwapError(warning)
     return warning
+
+
+def judge_coverage(quality: dict, settings: QualitySettings) -> str | None:
+    """The coverage warning of a finished job (None: every swap segment showed the customer enough);
+    LowCoverageError unless the worker is set to deliver such jobs for review."""
+    coverage = quality.get("coverage") or {}
+    warning = coverage.get("warning")
+    if warning and coverage.get("low") and settings.coverage_action == "fail":
+        raise LowCoverageError(warning)
+    return warning
+
+
+def review_note(result: dict) -> str | None:
+    """What a Complete row that needs a person's look says in its Error_Message (None: nothing to review)."""
+    if not result.get("needs_review"):
+        return None
+    return "[needs_review] " + "; ".join(result.get("review_reasons", []))
 
 
 def price_per_second(settings: QualitySettings, device_name: str | None) -> tuple[float, str]:
@@ -91,4 +115,9 @@ def with_report(result: dict, stages: dict[str, float], quality: dict, settings:
     warning = (result["identity"] or {}).get("warning")
     if warning:
         result["warnings"] = [*result["warnings"], warning]
+    coverage_warning = (result["coverage"] or {}).get("warning")
+    result["needs_review"] = bool(coverage_warning)  # delivered although half done (UGC_SWAP_COVERAGE_ACTION=review)
+    if coverage_warning:
+        result["warnings"] = [*result["warnings"], coverage_warning]
+        result["review_reasons"] = [coverage_warning]
     return result

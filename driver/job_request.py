@@ -9,7 +9,7 @@ from typing import Any
 
 from ugc_swap.core.errors import UgcSwapError
 
-from .contract import FIELDS, FIELDS_BY_NAME, FieldProblem, graph_fields, read_field
+from .contract import FIELDS, FIELDS_BY_NAME, FieldProblem, check_target, graph_fields, present_name, read_field
 
 
 class InvalidRequestError(UgcSwapError):
@@ -25,6 +25,7 @@ class JobRequest:
     segments: str
     engine: str
     force: bool = False  # run again even if this record already has a finished video
+    target_face_url: str | None = None  # a photo of the person to replace (target `reference`)
     # Every other contract field that fills the graph, by contract name (see contract.graph_fields).
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -45,9 +46,12 @@ def parse_job_request(event: Any) -> JobRequest:
             if contract_field.blocks_job:
                 problems.append(str(problem))
             values[contract_field.name] = None
+    if not problems:
+        problems += check_target(values, present_name(body, FIELDS_BY_NAME["target"]) is not None)
     if problems:
         raise InvalidRequestError("; ".join(problems))
-    own = {"record_id", "source_video_url", "avatar_image_url", "webhook_url", "segments", "engine", "force"}
+    own = {"record_id", "source_video_url", "avatar_image_url", "webhook_url", "segments", "engine", "force",
+           "target_face_url"}
     options = {f.name: values[f.name] for f in graph_fields() if f.name not in own}
     return JobRequest(**{name: values[name] for name in own}, options=options)
 

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from ugc_swap.core.engines import DEFAULT_ENGINE, SwapSettings
-from ugc_swap.core.quality.rule import IdentityRule
+from ugc_swap.core.quality.rule import DEFAULT_MIN_COVERAGE, IdentityRule
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
 
 from . import workflow as wf
 from .contract import FIELDS_BY_NAME
 from .comfy_client import ComfyClient, ProgressHandler
 from .errors import ComfyExecutionError
+
+TARGET_FACE = "Target face"  # the Load Image a job adds for a photo of the person to replace
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class SwapJob:
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     options: Mapping[str, Any] = field(default_factory=dict)  # other contract fields for the graph, by name
     identity: IdentityRule = IdentityRule()  # what the quality node calls a poor swap
+    min_coverage: float = DEFAULT_MIN_COVERAGE  # ... and a half-done one
+    target_face_path: Path | None = None  # a photo of the person to replace (target `reference`)
 
     def contract_values(self) -> dict[str, Any]:
         return {"segments": self.segments, "engine": self.engine, **self.options}
@@ -40,13 +44,15 @@ class SwapOutcome:
     prompt_id: str
     summary: dict[str, Any]  # the stitch node's
     timings_s: dict[str, float]
-    quality: dict[str, Any]  # the quality node's: identity both ways, face coverage
+    quality: dict[str, Any]  # the quality node's: identity both ways, coverage of each swap segment
     sheet_path: Path  # the quality node's before/after sheet (JPEG)
 
 
-def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The engine's saved API workflow filled for one job: the uploaded inputs, every contract field that fills
-    the graph (contract.py), and a per-job filename that keeps ComfyUI from serving a cached run."""
+def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str, Any] | None = None,
+                target_face_name: str | None = None) -> dict[str, Any]:
+    """The engine's saved API workflow filled for one job: the uploaded inputs (a photo of the person to replace
+    joins the graph as its own Load Image), every contract field that fills the graph (contract.py), and a per-job
+    filename that keeps ComfyUI from serving a cached run."""
     if graph is None:
         graph = wf.load_api_workflow(wf.workflow_for_engine(job.engine, os.environ))
     values: dict[tuple[str, str], Any] = {
@@ -56,13 +62,18 @@ def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str
         (wf.QUALITY, "filename_prefix"): f"ugc_swap/{job.job_id}_quality",
         (wf.QUALITY, "max_distance"): job.identity.max_distance,
         (wf.QUALITY, "min_margin"): job.identity.min_margin,
+        (wf.QUALITY, "min_coverage"): job.min_coverage,
     }
     for name, value in job.contract_values().items():
+        if value is None:  # an optional field not given: the graph's own default stays
+            continue
         contract_field = FIELDS_BY_NAME[name]
         title, input_name = contract_field.graph_input  # type: ignore[misc]
         if contract_field.graph_input_required or wf.has_input(graph, title, input_name):
             values[(title, input_name)] = value
-    return wf.with_inputs(graph, values)
+    filled = wf.with_inputs(graph, values)
+    return wf.with_image_input(filled, TARGET_FACE, target_face_name, (wf.FACE_REPLACE, "target_face")) \
+        if target_face_name else filled
 
 
 def check_avatar_photo(client: ComfyClient, avatar_path: Path, job_id: str, timeout_s: float = 120.0) -> dict:
@@ -93,8 +104,13 @@ def run_swap_job(
     started = time.monotonic()
     video_name = client.upload_input(job.video_path, f"ugc_{job.job_id}_video{job.video_path.suffix or '.mp4'}")
     avatar_name = client.upload_input(job.avatar_path, f"ugc_{job.job_id}_avatar{job.avatar_path.suffix or '.png'}")
+    target_name = None
+    if job.target_face_path is not None:
+        target_name = client.upload_input(job.target_face_path,
+                                          f"ugc_{job.job_id}_target{job.target_face_path.suffix or '.png'}")
     timings["upload_inputs"] = time.monotonic() - started
-    result = client.run(build_graph(job, video_name, avatar_name), timeout_s, on_progress)
+    result = client.run(build_graph(job, video_name, avatar_name, target_face_name=target_name), timeout_s,
+                        on_progress)
     timings["comfyui"] = result.execution_s
     summaries, qualities = result.ui_values("ugc_swap_summary"), result.ui_values("ugc_swap_quality")
     videos = [f for f in result.files() if f.filename.endswith(".mp4")]

@@ -27,7 +27,7 @@ from .engine_models import check_engine_models
 from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
-from .job_quality import gpu_name, judge_identity, with_report
+from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
@@ -115,16 +115,23 @@ class SwapWorker:
         # The photo is judged before the video is fetched: a refused face costs the customer seconds, not minutes.
         progress.stage("checking the avatar photo")
         self._check_avatar(avatar, job_id)
+        target_face = None
+        if request.target_face_url:
+            target_face = fetch_input(request.target_face_url, work_dir / "target_face", "image", "target_face_url",
+                                      self.config.limits, self.config.address_policy,
+                                      self._s3_client_if_s3(request))
         video = fetch_input(request.source_video_url, work_dir / "source_video", "video", "source_video_url",
                             self.config.limits, self.config.address_policy, self._s3_client_if_s3(request))
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
         job = SwapJob(video, avatar, request.segments, request.engine, job_id, request.options,
-                      self.config.quality.identity_rule)
+                      self.config.quality.identity_rule, self.config.quality.min_coverage, target_face)
         outcome = self._swap(job, work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
         quality = dict(outcome.quality)
-        judge_identity(quality, self.config.quality)  # a poor swap fails here when so configured: nothing uploaded
+        # A poor or half-done swap fails here when so configured: nothing of it is uploaded.
+        judge_identity(quality, self.config.quality)
+        judge_coverage(quality, self.config.quality)
         progress.stage("uploading the result")
         upload_started = time.monotonic()
         settings = self.config.s3
@@ -198,7 +205,8 @@ class SwapWorker:
         return self._s3
 
     def _s3_client_if_s3(self, request: JobRequest):
-        uses_s3 = any(u.startswith("s3://") for u in (request.source_video_url, request.avatar_image_url))
+        urls = (request.source_video_url, request.avatar_image_url, request.target_face_url)
+        uses_s3 = any(u and u.startswith("s3://") for u in urls)
         return self._s3_client() if uses_s3 else None
 
     def _report(self, result: dict[str, Any], webhook_url: str | None, problem: str | None = None) -> dict[str, Any]:
@@ -208,7 +216,8 @@ class SwapWorker:
             if result["status"] == FAILED:
                 note = self._airtable("mark_failed", record_id, f"[{result['error_code']}] {result['error_message']}")
             else:
-                note = self._airtable("mark_complete", record_id, result["output_video_url"])
+                note = self._airtable("mark_complete", record_id, result["output_video_url"],
+                                      review_note(result))
             if note:
                 result["airtable_error"] = note
         if webhook_url:
@@ -228,7 +237,7 @@ class SwapWorker:
         delivery = send_webhook(url, body, f"{result['job_id']}-{result['status'].lower()}", self.config.webhook)
         return {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error}
 
-    def _airtable(self, method: str, record_id: str, *args: str) -> str | None:
+    def _airtable(self, method: str, record_id: str, *args: str | None) -> str | None:
         if self.airtable is None:
             return None
         try:

@@ -72,3 +72,14 @@ def with_inputs(graph: dict[str, Any], values: dict[tuple[str, str], Any]) -> di
             raise WorkflowError(f"node {title!r} ({node['class_type']}) has no input {input_name!r}")
         node["inputs"][input_name] = value
     return filled
+
+
+def with_image_input(graph: dict[str, Any], title: str, image_name: str, into: tuple[str, str]) -> dict[str, Any]:
+    """A copy of `graph` with a Load Image node titled `title` (loading the uploaded `image_name`) wired into the
+    optional IMAGE input `into` (node title, input name)."""
+    filled = copy.deepcopy(graph)
+    target = node_id_by_title(filled, into[0])
+    node_id = str(max((int(k) for k in filled if k.isdigit()), default=0) + 1)
+    filled[node_id] = {"class_type": "LoadImage", "inputs": {"image": image_name}, "_meta": {"title": title}}
+    filled[target]["inputs"][into[1]] = [node_id, 0]
+    return filled

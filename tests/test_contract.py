@@ -3,6 +3,8 @@ Airtable watch all follow it."""
 
 import argparse
 
+import pytest
+
 from driver import cli
 from driver.contract import FIELDS, graph_fields, readme_table
 from driver.job_request import parse_job_request
@@ -39,3 +41,11 @@ def test_a_cli_value_is_checked_by_the_contract_parser():
         assert "--engine must be one of fast" in str(stop)
     else:
         raise AssertionError("an unknown engine on the command line was accepted")
+
+
+def test_the_cli_applies_the_target_rule_in_terms_of_its_flags():
+    from driver.cli import _contract_values, parse_args
+
+    assert _contract_values(parse_args(["--target-face-at", "2"]))["target"] == "reference"
+    with pytest.raises(SystemExit, match="--target 'reference' needs the person to replace: --target-face"):
+        _contract_values(parse_args(["--target", "reference"]))

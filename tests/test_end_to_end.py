@@ -91,7 +91,9 @@ def test_the_graph_judges_its_own_swap_and_the_driver_reads_it_back(default_job)
     poor = any(s["to_avatar"] > identity["threshold"] or s["margin"] < identity["min_margin"]
                for s in identity["segments"])
     assert identity["poor"] == poor and ("warning" in identity) == poor
-    assert [c["frames_with_face"] for c in quality["coverage"]] == [150, 150]
+    coverage = quality["coverage"]
+    assert [(c["frames_with_face"], c["covered"], c["share"], c["shots"]) for c in coverage["segments"]] == [
+        (150, 150, 1.0, 1), (150, 150, 1.0, 1)] and not coverage["low"]
     sheet = cv2.imread(str(default_job.sheet_path))
     assert sheet is not None and sheet.shape[0] > 6 * 200, "the sheet should hold six sampled frames"
 

@@ -63,7 +63,8 @@ def test_a_face_that_stayed_the_filmed_one_is_judged_poor_both_ways(unswapped):
     assert segment["frames_measured"] == 3 and segment["to_filmed"] < 0.2 and segment["to_avatar"] > 0.6
     assert segment["margin"] < 0 and identity["poor"]
     assert "as close to the filmed person as to the customer" in identity["warning"]
-    assert quality["coverage"] == [{"frames": 60, "frames_with_face": 60, "share": 1.0}]
+    [coverage] = quality["coverage"]["segments"]
+    assert (coverage["frames"], coverage["covered"], coverage["share"], coverage["skipped"]) == (60, 60, 1.0, {})
     assert judge_identity(quality, QualitySettings()) == identity["warning"]
     with pytest.raises(PoorSwapError, match="margin") as failed:
         judge_identity(quality, QualitySettings(identity_action="fail"))

@@ -56,3 +56,27 @@ def test_a_bad_webhook_url_does_not_stop_the_job_but_is_reported():
 def test_non_object_requests_are_refused(event):
     with pytest.raises(InvalidRequestError, match="object"):
         parse_job_request(event)
+
+
+def test_who_gets_the_face_defaults_to_the_main_face_and_a_reference_implies_reference():
+    assert parse_job_request(MAKE_COM).options["target"] == "main"
+    by_time = parse_job_request({"input": {**MAKE_COM["input"], "target_face_at_s": "12.5"}})  # Airtable sends text
+    assert by_time.options == {"target": "reference", "target_face_at_s": 12.5}
+    by_photo = parse_job_request({"input": {**MAKE_COM["input"], "target": "reference",
+                                            "target_face_url": "https://cdn.example.com/who.jpg"}})
+    assert by_photo.target_face_url.endswith("who.jpg") and by_photo.options["target"] == "reference"
+    assert parse_job_request({"input": {**MAKE_COM["input"], "target": "all"}}).options["target"] == "all"
+
+
+@pytest.mark.parametrize("extra, named", [
+    ({"target": "reference"}, "'target' 'reference' needs the person to replace"),
+    ({"target": "all", "target_face_at_s": 3}, "go with 'target' 'reference', got 'target' 'all'"),
+    ({"target_face_at_s": 3, "target_face_url": "https://x.example/p.png"}, "not both"),
+    ({"target": "everyone"}, "'target' must be one of main, reference, all"),
+    ({"target_face_at_s": -2}, "'target_face_at_s' must be a number of seconds from 0"),
+    ({"target_face_url": "ftp://x/p.png"}, "'target_face_url' must be a http/https/s3 URL"),
+])
+def test_a_target_that_cannot_work_is_refused_naming_the_fields(extra, named):
+    with pytest.raises(InvalidRequestError, match=named.replace("(", r"\(")) as refused:
+        parse_job_request({"input": {**MAKE_COM["input"], **extra}})
+    assert refused.value.code == "invalid_request"

@@ -16,7 +16,9 @@ AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 @pytest.fixture(scope="module")
 def pods_api(s3_endpoint, tmp_path_factory):
     args = ["-m", "driver", "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    with running_worker(s3_endpoint, tmp_path_factory.mktemp("pods_api"), args, "/health") as (stack, url):
+    # This worker delivers half-done swaps for review instead of failing them (the Runpod worker fails them).
+    with running_worker(s3_endpoint, tmp_path_factory.mktemp("pods_api"), args, "/health",
+                        UGC_SWAP_COVERAGE_ACTION="review") as (stack, url):
         yield stack, url
 
 
@@ -53,6 +55,23 @@ def test_a_failed_job_is_failed_with_its_result_kept(pods_api, sample_video, ava
     assert answer["status"] == "FAILED" and answer["error"].startswith("[input_wrong_type]"), answer
     assert answer["output"]["status"] == "Failed" and answer["output"]["error_code"] == "input_wrong_type"
     assert_failed_everywhere(stack, request, "input_wrong_type", answer["output"])
+
+
+def test_a_half_done_swap_is_delivered_for_review_and_says_so_everywhere(pods_api, faceless_video, avatar_png):
+    stack, api = pods_api
+    request = stack.make_request(faceless_video, avatar_png, "pods-review", segments="0-3 swap, 3-end keep")
+    answer = requests.post(f"{api}/runsync?wait=600000", json=request, headers=AUTH, timeout=900).json()
+    assert answer["status"] == "COMPLETED", answer
+    output = answer["output"]
+    assert output["status"] == "Complete" and output["needs_review"] is True, output
+    segment = output["coverage"]["segments"][0]
+    assert (segment["covered"], segment["frames"], segment["skipped"]) == (0, 90, {"no_face": 90}), segment
+    assert any(w.startswith("low coverage: 0-3 s") and "90 with no face found" in w for w in output["warnings"])
+    webhook = [b for b in stack.webhook_bodies() if b.get("record_id") == request["input"]["record_id"]]
+    assert len(webhook) == 1 and webhook[0]["needs_review"] is True and webhook[0]["status"] == "Complete"
+    row = stack.airtable.fields_of(request["input"]["record_id"])
+    assert row["Status"] == "Complete" and row["Output_Video_URL"] == output["output_video_url"]
+    assert row["Error_Message"].startswith("[needs_review] low coverage: 0-3 s"), row
 
 
 def test_the_api_key_is_required_and_health_is_open(pods_api):

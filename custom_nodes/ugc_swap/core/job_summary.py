@@ -23,6 +23,8 @@ def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_second
                 "end_s": round(float(r.end / fps), 3),
                 "frames": stats.frames,
                 "frames_with_face": stats.frames_with_face,
+                "shots": stats.shots,
+                "skipped": dict(stats.skipped),
             }
             for r, stats in zip(plan.swap_ranges, report.segments)
         ],

@@ -3,7 +3,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..core.engines import DEFAULT_ENGINE, engine_spec, standalone_engine_names
-from .swap_output import mask_override_input, swap_output, visible_mask_output
+from .swap_output import mask_override_input, swap_output, target_inputs, visible_mask_output
 from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 
@@ -20,13 +20,14 @@ class FaceReplaceNode(io.ComfyNode):
             node_id="UGCSwapFaceReplace",
             display_name="Face Replace",
             category=CATEGORY,
-            description="Puts the avatar's face onto the main person in every swap segment of the plan.",
+            description="Puts the avatar's face onto the chosen person (see target) in every swap segment of the plan.",
             inputs=[
                 PlannedVideoType.Input("planned_video"),
                 io.Image.Input("avatar", tooltip="A photo showing exactly one face (from Load Image)."),
                 io.Combo.Input("engine", options=list(engines), default=DEFAULT_ENGINE,
                                tooltip="; ".join(f"{name}: {engine_spec(name).summary}" for name in engines) + "."),
                 *swap_setting_inputs(SETTINGS),
+                *target_inputs(),
                 mask_override_input("occlusion-aware"),
             ],
             outputs=[
@@ -37,5 +38,7 @@ class FaceReplaceNode(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, planned_video, avatar, engine: str, mask_override=None, **settings) -> io.NodeOutput:
-        return swap_output(planned_video, avatar, engine, swap_settings(settings), mask_override)
+    def execute(cls, planned_video, avatar, engine: str, target: str, target_face_at_s: float, target_face=None,
+                mask_override=None, **settings) -> io.NodeOutput:
+        return swap_output(planned_video, avatar, engine, swap_settings(settings), mask_override, target,
+                           target_face_at_s, target_face)

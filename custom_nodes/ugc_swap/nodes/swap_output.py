@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import folder_paths
@@ -11,6 +12,8 @@ from comfy_api.input_impl import VideoFromFile
 from comfy_api.latest import io
 
 from ..core.engines import FaceEngine, SwapSettings
+from ..core.engines.base import TARGET_MODES
+from ..core.faces.target import resolve_target
 from ..core.swap_segments import swap_segments
 from .comfy_progress import comfy_progress
 
@@ -30,15 +33,32 @@ def mask_override_input(tooltip_engine: str) -> io.Video.Input:
                 "and can only narrow the face area.")
 
 
+def target_inputs() -> list[io.Input]:
+    """Who gets the face: the inputs both face-replace nodes share (faces/target.py)."""
+    return [
+        io.Combo.Input("target", options=list(TARGET_MODES), default="main",
+                       tooltip="main: the most prominent face of each shot; reference: only the person shown in "
+                               "target face (a photo) or at target face at s (a time in the source), in every shot, "
+                               "other people left as filmed; all: every face."),
+        io.Float.Input("target_face_at_s", display_name="target face at s", default=-1.0, min=-1.0, max=36000.0,
+                       step=0.1, tooltip="reference: a time (s) in the source where the person to replace is "
+                                         "clearly visible; -1 = not used (wire a photo into target face instead)."),
+        io.Image.Input("target_face", display_name="target face", optional=True,
+                       tooltip="reference: a photo of the person to replace (from Load Image)."),
+    ]
+
+
 def visible_mask_output() -> io.Video.Output:
     return io.Video.Output(
         "visible_mask", display_name="visible mask",
         tooltip="Grey video of the whole source: where the face was swapped (hands and objects in front cut out).")
 
 
-def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings,
-                mask_override=None) -> io.NodeOutput:
+def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings, mask_override=None,
+                target: str = "main", target_face_at_s: float = -1.0, target_face=None) -> io.NodeOutput:
     """(swapped_segments, summary, visible_mask) for the node's outputs; clips go to ComfyUI's temp folder."""
+    photo = image_tensor_to_rgb(target_face) if target_face is not None else None
+    settings = replace(settings, target=resolve_target(target, photo, target_face_at_s, planned_video.source))
     swapped = swap_segments(
         planned_video,
         image_tensor_to_rgb(avatar),

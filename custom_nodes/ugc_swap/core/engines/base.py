@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -19,6 +19,18 @@ def _knob(default, label: str, tooltip: str, minimum=None, maximum=None, step=No
     """A setting with what an artist sees of it: the node widgets of every engine are made from these."""
     return field(default=default, metadata={"label": label, "tooltip": tooltip, "min": minimum, "max": maximum,
                                             "step": step})
+
+
+TargetMode = Literal["main", "reference", "all"]
+TARGET_MODES: tuple[str, ...] = ("main", "reference", "all")
+
+
+@dataclass(frozen=True)
+class FaceTarget:
+    """Who gets the customer's face (faces/target.py): the main face of each shot, the reference person, or all."""
+
+    mode: TargetMode = "main"
+    reference: tuple[float, ...] | None = None  # mode `reference`: the person's 128-d face embedding (dlib)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class SwapSettings:
     detail_match: float = _knob(1.0, "detail match", "1 gives the swapped face the footage's own sharpness and grain "
                                 "(a crisp photo is softened, a small one enlarged and given grain); 0 keeps the "
                                 "photo's.", 0.0, 1.0, 0.05)
+    target: FaceTarget = FaceTarget()  # not a widget: the node's target inputs make it
 
 
 @dataclass(frozen=True)
@@ -58,16 +71,35 @@ class SwappedFrame:
     visible: np.ndarray | None
 
 
+# Why a planned swap frame shows no swap. The first two are fades by design (the tracked person is there, turned
+# towards profile or behind something held up) and count as covered; the others are frames nobody usable was in.
+BY_DESIGN = ("turned_away", "hidden")
+SKIP_REASONS = (*BY_DESIGN, "no_face", "too_small", "dissolve")
+
+
 @dataclass
 class SegmentStats:
-    """What happened in one swap segment, for the job summary."""
+    """What happened in one swap segment, for the job summary and the coverage report."""
 
     frames: int = 0
-    frames_with_face: int = 0
+    frames_with_face: int = 0  # the tracked face was found (swapped, or faded by design)
+    skipped: dict[str, int] = field(default_factory=dict)  # frames left unswapped, by reason (SKIP_REASONS)
+    shots: int = 1  # shots the segment spans (cuts found + 1)
+    smallest_skipped_face_px: float | None = None  # the narrowest face skipped as too small, px
+
+    def skip(self, reason: str, face_px: float | None = None) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if face_px is not None:
+            self.smallest_skipped_face_px = round(min(face_px, self.smallest_skipped_face_px or face_px), 1)
 
     @property
     def frames_without_face(self) -> int:
         return self.frames - self.frames_with_face
+
+    @property
+    def covered(self) -> int:
+        """Frames the swap showed the customer in, or left by design."""
+        return self.frames - sum(n for reason, n in self.skipped.items() if reason not in BY_DESIGN)
 
 
 @dataclass

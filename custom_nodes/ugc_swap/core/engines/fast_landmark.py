@@ -22,19 +22,22 @@ from ..faces.avatar_levels import GRAIN_CHANNEL, SKIN_CHANNEL, AvatarLevel, Leve
 from ..faces.blend import composite, face_mask
 from ..faces.detail import DetailMatcher, grain_from_channel, inner_face
 from ..faces.face_shape import ShapeTransfer
+from ..faces.face_lanes import AllFaces
 from ..faces.features import feature_mask
 from ..faces.head_turn import TurnFade
 from ..faces.landmarks import INNER_MOUTH, FaceAnalyzer, face_outline, mesh_triangles
 from ..faces.avatar_quality import AvatarQuality
-from ..faces.main_face import checked_avatar, main_face_points
+from ..faces.main_face import MIN_FACE_PX, checked_avatar, main_face_points
 from ..faces.occlusion import OCCLUDER_CUT, CoverFollower, OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
 from ..faces.skin_colour import ColourFollower
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
 from ..faces.surround import MARGIN, extended_meshes, surround_triangles
-from ..faces.tracking import MainFaceTracker
+from ..faces.target import is_a_face, picker_for
+from ..faces.tracking import MainFaceTracker, Picker
 from ..faces.warp import MeshGrid, Region, face_region, mesh_grid, triangle_affines
 from ..segment_plan import FrameRange
+from ..video.shot_cuts import ShotCuts
 from .base import EngineSpec, SegmentStats, SwappedFrame, SwapSettings
 
 # How fast colour statistics follow the filmed face (per frame); low values avoid flicker.
@@ -44,6 +47,9 @@ _NO_CHANGE = 0.5 / 255.0
 # A reshaping that moves no point by more than this (px) is not worth warping the surroundings for.
 _MIN_RESHAPE_PX = 0.3
 _MARGIN = 0.15  # of the face size: the region worked on reaches this far beyond the mesh (and the warp's ring)
+# A face that was last seen turned away or hidden and is not found now is taken to be still there, turned or hidden,
+# for this long (frames); after that nobody is there.
+_ABSENT_BY_DESIGN_FRAMES = 45
 
 
 @dataclass(frozen=True)
@@ -85,20 +91,36 @@ class FastLandmarkEngine:
         stats: SegmentStats,
         visible_masks: Iterator[np.ndarray] | None = None,
     ) -> Iterator[SwappedFrame]:
-        with _SegmentSwap(avatar, segment, fps, settings) as swap:
+        if settings.target.mode == "all":
+            swap: _SegmentSwap | AllFaces = AllFaces(
+                lambda pick: _SegmentSwap(avatar, segment, fps, settings, pick, detect_cuts=False),
+                settings.min_face_confidence)
+        else:
+            swap = _SegmentSwap(avatar, segment, fps, settings)
+        try:
             for index, frame in enumerate(frames):
                 wired = next(visible_masks) if visible_masks is not None else None
                 stats.frames += 1
                 swapped = swap.frame(index, frame, wired)
                 stats.frames_with_face += swapped.visible is not None
+                if swap.skipped is not None:
+                    stats.skip(swap.skipped, swap.face_px if swap.skipped == "too_small" else None)
                 yield swapped
+            stats.shots = swap.shots
+        finally:
+            swap.close()
 
 
 class _SegmentSwap:
     """One swap segment's state (tracking, smoothing, colour, the face's resting shape) and the per-frame work."""
 
-    def __init__(self, avatar: LandmarkAvatar, segment: FrameRange, fps: Fraction, settings: SwapSettings) -> None:
+    def __init__(self, avatar: LandmarkAvatar, segment: FrameRange, fps: Fraction, settings: SwapSettings,
+                 pick: Picker | None = None, detect_cuts: bool = True) -> None:
+        """`pick`: how a new track chooses its face (default: the settings' target); `detect_cuts`: False where
+        a lane of AllFaces is started afresh at each cut by its owner."""
         self.avatar, self.segment, self.settings = avatar, segment, settings
+        self.pick = pick
+        self.detect_cuts = detect_cuts
         self.triangles = mesh_triangles()
         self.all_triangles = np.vstack([self.triangles, surround_triangles()])
         self.outline_ids, self.mouth_ids = np.array(face_outline()), np.array(INNER_MOUTH)
@@ -112,11 +134,15 @@ class _SegmentSwap:
         self.analyzer = FaceAnalyzer(settings.min_face_confidence)
         self.occlusion = OcclusionFinder(avatar.levels[0].points, self.triangles, find_hands=settings.occlusion)
         self.cover = CoverFollower()
+        self.cuts = ShotCuts()
+        self.shots = 1
+        # Why the last frame was left unswapped (engines.base.SKIP_REASONS), None when it was swapped; and the face's
+        # mesh width in it.
+        self.skipped: str | None = None
+        self.face_px = 0.0
+        self._absent_reason, self._absent_frames = "no_face", 0
 
-    def __enter__(self) -> _SegmentSwap:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self.analyzer.close()
         self.occlusion.close()
 
@@ -124,24 +150,48 @@ class _SegmentSwap:
         for state in (self.smoother, self.occlusion, self.turn, self.shape, self.detail, self.colour, self.cover):
             state.reset()
 
+    def _new_shot(self) -> None:
+        """Nothing of the last shot carries over: which face is followed, its geometry, colour, light and detail
+        statistics, what covered it, how far it was turned."""
+        self.tracker = None
+        self._lost()
+        self._absent_reason, self._absent_frames = "no_face", 0
+        self.shots += 1
+
+    def _not_found(self) -> str:
+        """Why no face was swapped in a frame where the tracked face was not found."""
+        if self.cuts.in_transition:
+            return "dissolve"
+        self._absent_frames += 1
+        return self._absent_reason if self._absent_frames <= _ABSENT_BY_DESIGN_FRAMES else "no_face"
+
     def frame(self, index: int, frame: np.ndarray, wired: np.ndarray | None) -> SwappedFrame:
         height, width = frame.shape[:2]
-        self.tracker = self.tracker or MainFaceTracker((width, height))
+        if self.detect_cuts and self.cuts.new_shot(frame):
+            self._new_shot()
+        # A new tracker (a segment's or a shot's first frame) recognises its target from scratch.
+        self.tracker = self.tracker or MainFaceTracker((width, height), self.pick or picker_for(self.settings.target),
+                                                       is_a_face)
         mesh = main_face_points(self.analyzer, self.tracker, frame)
-        if mesh is None:
+        self.face_px = float(np.ptp(mesh[:, 0])) if mesh is not None else 0.0
+        if mesh is None or self.face_px < MIN_FACE_PX:
+            self.skipped = self._not_found() if mesh is None else "too_small"
             self._lost()
             return SwappedFrame(frame, None)
         settings = self.settings
         filmed = self.smoother(mesh[:, :2])
-        fades = settings.strength * edge_weight(index, self.segment.length, settings.crossfade_frames) * \
-            self.turn(filmed)
+        turn = self.turn(filmed)
+        fades = settings.strength * edge_weight(index, self.segment.length, settings.crossfade_frames) * turn
         # One region for the whole frame's work: the face, and the ring its new outline may move the head in.
         region = face_region(filmed, (width, height), margin=_MARGIN + (MARGIN if settings.face_shape > 0 else 0.0))
         x0, y0, x1, y1 = region
         occluders = None
         if wired is None and settings.occlusion:
             occluders = self.occlusion.occluders(frame, filmed, region)
-        points = filmed + self._reshape(mesh, filmed, fades * (1.0 - self.cover(occluders)), wired)
+        cover = self.cover(occluders)
+        self._absent_reason = "turned_away" if turn < 0.5 else "hidden" if cover > 0.5 else "no_face"
+        self._absent_frames = 0
+        points = filmed + self._reshape(mesh, filmed, fades * (1.0 - cover), wired)
         face_width = float(np.ptp(points[:, 0]))
         reshaping = float(np.abs(points - filmed).max()) >= _MIN_RESHAPE_PX
         if reshaping:
@@ -181,6 +231,7 @@ class _SegmentSwap:
             # What stands in front of the face stays exactly as filmed, wherever the face behind it moved.
             keep = visible_face(np.ones_like(occluders), occluders, face_width)
             out[y0:y1, x0:x1] = composite(frame[y0:y1, x0:x1], out[y0:y1, x0:x1], keep)
+        self.skipped = "turned_away" if turn <= 0.0 else "hidden" if box is None else None
         return SwappedFrame(out, visible)
 
     def _reshape(self, mesh: np.ndarray, filmed: np.ndarray, fades: float, wired: np.ndarray | None) -> np.ndarray:

@@ -31,13 +31,16 @@ from ..faces.occlusion import OcclusionFinder, visible_face, visible_mask_frame
 from ..faces.shading import follow_shading
 from ..faces.skin_colour import ColourFollower
 from ..faces.smoothing import LandmarkSmoother, smoothing_cutoff
+from ..faces.target import is_a_face, picker_for
 from ..faces.tracking import MainFaceTracker
 from ..faces.warp import face_region, nondegenerate, triangle_index_map
 from ..wan.conditioning import ExternalConditioning, avatar_reference, build_conditioning, region_masks
 from ..wan.generation import WindowSampler, generate_segment
 from ..wan.windows import Window, generated_position_for, generation_frame_count, plan_windows
 from ..wan.work_region import MaskScope, WorkRegion, head_region, mask_region, person_region
+from ..errors import UgcSwapError
 from ..segment_plan import FrameRange
+from ..video.shot_cuts import shot_starts
 from .base import EngineSpec, SegmentStats, SwappedFrame, SwapSettings
 
 _COLOUR_FOLLOW = 0.25
@@ -62,6 +65,10 @@ class WanAvatar:
     quality: AvatarQuality
 
 
+class TargetNotSupportedError(UgcSwapError):
+    code = "target_not_supported"
+
+
 class WanAnimateEngine:
     name = "wan"
 
@@ -83,27 +90,48 @@ class WanAnimateEngine:
     def swap_segment(self, avatar: WanAvatar, frames: Iterable[np.ndarray], segment: FrameRange, fps: Fraction,
                      settings: SwapSettings, stats: SegmentStats,
                      visible_masks: Iterator[np.ndarray] | None = None) -> Iterator[SwappedFrame]:
+        if settings.target.mode == "all":
+            raise TargetNotSupportedError("target 'all' runs on the fast engine; the Wan engine regenerates one "
+                                          "person (target 'main' or 'reference')")
         source = list(frames)
-        points = _track_main_face(source, fps, settings)
         stats.frames += len(source)
+        # Each shot is its own generation: its own work region and windows, no motion context across a cut.
+        starts = shot_starts(source)
+        stats.shots = len(starts)
+        for start, end in zip(starts, [*starts[1:], len(source)]):
+            yield from self._swap_shot(avatar, source[start:end], FrameRange(segment.start + start, segment.start + end),
+                                       (start, len(source)), fps, settings, stats, visible_masks)
+
+    def _swap_shot(self, avatar: WanAvatar, source: list[np.ndarray], shot: FrameRange, place: tuple[int, int],
+                   fps: Fraction, settings: SwapSettings, stats: SegmentStats,
+                   visible_masks: Iterator[np.ndarray] | None) -> Iterator[SwappedFrame]:
+        """One shot of a segment (source frames `shot`; `place`: its first frame's index in the segment and the
+        segment's length, for the fades at the segment's edges)."""
+        points = _track_main_face(source, fps, settings)
         stats.frames_with_face += sum(p is not None for p in points)
+        for _ in range(sum(p is None for p in points)):
+            stats.skip("no_face")
         if all(p is None for p in points):
-            yield from (SwappedFrame(frame, None) for frame in source)
+            for frame in source:
+                if visible_masks is not None:
+                    next(visible_masks)
+                yield SwappedFrame(frame, None)
             return
         height, width = source[0].shape[:2]
-        wired_masks = self.external.masks(segment, (width, height)) if self.external else None
+        wired_masks = self.external.masks(shot, (width, height)) if self.external else None
         masks = wired_masks or region_masks(source, points, self.wan.mask_scope)
         region = (mask_region(wired_masks, (width, height), self.wan.pixel_budget) if wired_masks else None) or \
             self._region(points, (width, height))
         pose_frames = None
         if self.external is not None and self.external.pose_at is not None:
             external = self.external
-            pose_frames = lambda i: external.frame(external.pose_at, segment.start + i, (width, height))  # noqa: E731
+            pose_frames = lambda i: external.frame(external.pose_at, shot.start + i, (width, height))  # noqa: E731
         generated_count = generation_frame_count(len(source), fps, Fraction(self.wan.generation_fps).limit_denominator(1000))
         conditioning = build_conditioning(source, points, masks, region, generated_count, avatar.reference, pose_frames)
         windows = plan_windows(generated_count, self.wan.window_length, self.wan.motion_frames)
         generated = generate_segment(self.sampler, conditioning, windows, self.wan.seed, self.on_window)
-        yield from _composite_segment(source, masks, generated, region, settings, points, avatar.points, visible_masks)
+        yield from _composite_segment(source, masks, generated, region, settings, points, avatar.points, visible_masks,
+                                      place)
 
     def _region(self, points: list[np.ndarray | None], frame_size: tuple[int, int]) -> WorkRegion:
         if self.wan.mask_scope == "head":
@@ -115,7 +143,7 @@ class WanAnimateEngine:
 
 def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSettings) -> list[np.ndarray | None]:
     height, width = frames[0].shape[:2]
-    tracker = MainFaceTracker((width, height))
+    tracker = MainFaceTracker((width, height), picker_for(settings.target), is_a_face)
     smoother = LandmarkSmoother(float(fps), min_cutoff_hz=smoothing_cutoff(settings.smoothing))
     found: list[np.ndarray | None] = []
     with FaceAnalyzer(settings.min_face_confidence) as analyzer:
@@ -131,9 +159,11 @@ def _track_main_face(frames: list[np.ndarray], fps: Fraction, settings: SwapSett
 
 def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], generated: np.ndarray, region: WorkRegion,
                        settings: SwapSettings, points: list[np.ndarray | None], template_points: np.ndarray,
-                       wired: Iterator[np.ndarray] | None) -> Iterator[SwappedFrame]:
-    """Each source frame with the generated region pasted back through its feathered mask (minus whatever is in
-    front of the face, or an artist's wired-in mask), colour- and light-matched."""
+                       wired: Iterator[np.ndarray] | None, place: tuple[int, int]) -> Iterator[SwappedFrame]:
+    """Each source frame of a shot with the generated region pasted back through its feathered mask (minus whatever
+    is in front of the face, or an artist's wired-in mask), colour- and light-matched. `place`: the shot's first
+    frame in its segment and the segment's length."""
+    first, segment_length = place
     x0, y0, x1, y1 = region.box
     box_w, box_h = region.box_size
     feather = max(1.0, settings.feather * max(box_w, box_h) / 2)
@@ -171,7 +201,7 @@ def _composite_segment(source: list[np.ndarray], masks: list[np.ndarray], genera
                 made = detail.match(made, patch, inner_face(shown, face_width), features, None, settings.detail_match)
             out = frame.copy()
             out[y0:y1, x0:x1] = composite(
-                patch, made, alpha * settings.strength * edge_weight(index, len(source), settings.crossfade_frames))
+                patch, made, alpha * settings.strength * edge_weight(first + index, segment_length, settings.crossfade_frames))
             yield SwappedFrame(out, visible_mask_frame(alpha, region.box, frame.shape[:2]))
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+# Which of a frame's (box, score) detections starts a track, None for none of them (faces/target.py).
+Picker = Callable[[np.ndarray, list[tuple[Box, float]]], "int | None"]
+# Whether a detection (frame, box, score) is a face at all, before a track starts on it (faces/target.py).
+Confirm = Callable[[np.ndarray, Box, float], bool]
 
 # A detection continues the track when it overlaps the last known box at least this much.
 _MIN_IOU = 0.25
@@ -39,15 +46,20 @@ def prominence(box: Box, score: float, frame_size: tuple[int, int]) -> float:
 
 @dataclass
 class MainFaceTracker:
-    """Picks the most prominent face once, then follows it by overlap; other faces are ignored."""
+    """Picks the most prominent face once (or the one `pick` recognises), then follows it by overlap; other faces
+    are ignored."""
 
     frame_size: tuple[int, int]
+    # Recognises the person to follow; while set, a lost track may be taken up again at once (no other person can
+    # be picked by mistake), where the prominence choice waits in case the main face comes back.
+    pick: Picker | None = None
+    confirm: Confirm | None = None  # asked before a track starts on the most prominent face
     _last_box: Box | None = field(default=None, init=False)
     _lost_frames: int = field(default=0, init=False)
     _mesh_frames: int = field(default=0, init=False)  # frames followed by the mesh alone since the last detection
     _mesh_may_follow: bool = field(default=False, init=False)
 
-    def choose(self, detections: list[tuple[Box, float]]) -> int | None:
+    def choose(self, detections: list[tuple[Box, float]], frame: np.ndarray) -> int | None:
         """Index of the main face among this frame's (box, score) detections, or None if it is not visible."""
         if self._last_box is not None:
             overlaps = [box_iou(self._last_box, box) for box, _ in detections]
@@ -55,12 +67,21 @@ class MainFaceTracker:
             if best is not None and overlaps[best] >= _MIN_IOU:
                 return self._follow(detections[best][0], best)
             self._lost_frames += 1
-            if self._lost_frames <= _MAX_LOST_FRAMES:
+            if self._lost_frames <= _MAX_LOST_FRAMES and self.pick is None:
                 return None
         if not detections:
             return None
-        best = max(range(len(detections)), key=lambda i: prominence(*detections[i], self.frame_size))
-        return self._follow(detections[best][0], best)
+        if self.pick is not None:
+            best = self.pick(frame, detections)
+            return None if best is None else self._follow(detections[best][0], best)
+        ranked = sorted(range(len(detections)), key=lambda i: -prominence(*detections[i], self.frame_size))
+        best = next((i for i in ranked if self.confirm is None or self.confirm(frame, *detections[i])), None)
+        return None if best is None else self._follow(detections[best][0], best)
+
+    @property
+    def box(self) -> Box | None:
+        """Where the followed face was last seen."""
+        return self._last_box
 
     def coast_box(self) -> Box | None:
         """Where to look for the main face when the detector missed it in this frame (a brief dropout)."""

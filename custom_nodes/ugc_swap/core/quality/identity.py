@@ -66,6 +66,14 @@ def face_embedding(rgb: np.ndarray, face_width: float | None = None) -> np.ndarr
     return np.array(encoder.compute_face_descriptor(chip))
 
 
+def face_found(rgb: np.ndarray, face_width: float) -> bool:
+    """Whether dlib's own detector also sees a face in `rgb` (a crop around a face about `face_width` px wide):
+    a second opinion from a detector that works nothing like mediapipe's."""
+    detector, _, _ = _models()
+    image = _resized(rgb, _DETECT_FACE_PX / max(face_width, 1.0))
+    return bool(detector(image, 0) or detector(image, 1))
+
+
 def release_models() -> None:
     """Let dlib's models go (~30 MB): a worker holds them only while a job's quality is judged, not through the
     next job's swap, where its memory peaks."""

@@ -13,3 +13,7 @@ DEFAULT_MIN_MARGIN = 0.15
 class IdentityRule:
     max_distance: float = SAME_PERSON_DISTANCE  # to the avatar, median over a segment's samples
     min_margin: float = DEFAULT_MIN_MARGIN  # to the filmed face minus to the avatar, median over a segment
+
+# A swap segment where the customer showed in fewer of the planned frames than this is a half-done job
+# (`low_coverage`); frames where the tracked face turned away or was hidden are fades by design and count.
+DEFAULT_MIN_COVERAGE = 0.8

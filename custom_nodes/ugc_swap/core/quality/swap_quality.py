@@ -8,8 +8,10 @@ import time
 import numpy as np
 
 from ..swap_segments import SwappedSegments
+from .coverage import coverage_report
 from .identity import release_models
 from .report import IdentityRule, identity_report
+from .rule import DEFAULT_MIN_COVERAGE
 from .sheet import quality_sheet
 
 
@@ -24,16 +26,14 @@ def _caption(frame: int, fps: float, measured: dict) -> str:
     return text
 
 
-def swap_quality(swapped: SwappedSegments, avatar_rgb: np.ndarray,
-                 rule: IdentityRule = IdentityRule()) -> tuple[dict, np.ndarray | None]:
+def swap_quality(swapped: SwappedSegments, avatar_rgb: np.ndarray, rule: IdentityRule = IdentityRule(),
+                 min_coverage: float = DEFAULT_MIN_COVERAGE) -> tuple[dict, np.ndarray | None]:
     """(the quality report, the before/after sheet or None when no swap range was sampled)."""
     started = time.perf_counter()
     plan, report = swapped.planned.plan, swapped.report
     samples = list(swapped.samples)
     identity = identity_report(samples, avatar_rgb, plan.swap_ranges, plan.fps, rule)
-    coverage = [{"frames": stats.frames, "frames_with_face": stats.frames_with_face,
-                 "share": round(stats.frames_with_face / stats.frames, 3) if stats.frames else None}
-                for stats in report.segments]
+    coverage = coverage_report(report.segments, plan.swap_ranges, plan.fps, min_coverage)
     measured = {m["frame"]: m for m in identity["frames"]}
     sheet = quality_sheet(samples, [_caption(s.frame, float(plan.fps), measured.get(s.frame, {}))
                                     for s in samples]) if samples else None
