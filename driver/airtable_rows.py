@@ -206,12 +206,12 @@ class AirtableRows:
         """Up to `limit` rows whose Status is Pending or Retry, following Airtable's pages, in Airtable's order."""
         if limit < 1:
             return []
-        f = self.settings.fields
-        columns = list(f.request.values())
+        # Every cell of the row comes back (no `fields` filter): Airtable refuses a request naming a column the
+        # table lacks, and most request columns (Segments, Target, ...) are optional for the customer's table.
         records = self._call(
             "list runnable rows",
             lambda: self._table.all(formula=self.runnable_formula(), max_records=limit,
-                                    page_size=min(limit, _MAX_PAGE_SIZE), fields=[f.status, *columns]),
+                                    page_size=min(limit, _MAX_PAGE_SIZE)),
         )
         return [self._job(record) for record in records[:limit]]
 

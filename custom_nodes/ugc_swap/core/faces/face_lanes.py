@@ -88,7 +88,7 @@ class AllFaces:
     def _open_lanes(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
         held = self._held()
-        free = [d for d in self.analyzer.detect(frame) if all(box_iou(d.box, h) < _HELD_IOU for h in held)
+        free = [d for d in self.analyzer.detect(frame, tiles=True) if all(box_iou(d.box, h) < _HELD_IOU for h in held)
                 and is_a_face(frame, d.box, d.score)]
         free.sort(key=lambda d: -prominence(d.box, d.score, (width, height)))
         for detection in free[:MAX_LANES - len(self.lanes)]:

@@ -21,6 +21,8 @@ _MESH_FOLLOW_IOU = 0.5
 # ... and only a face within this many degrees of frontal is followed that way: towards profile the mesh depends on
 # where its crop sits, and the detector's box (centred on what is visible of the face) gives the better fit there.
 _MESH_FOLLOW_YAW = 20.0
+# A detection overlapping the followed face's last box this much is that face (as the tracker judges it).
+_FOLLOWED_IOU = 0.25
 # A filmed face narrower than this (px, mesh width) is left as filmed: its eyes and mouth are two or three pixels,
 # the mesh is guesswork there and a swap cannot be seen; the coverage report names such faces with their size.
 MIN_FACE_PX = 16.0
@@ -59,7 +61,11 @@ def main_face_points(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np
 
 def _detect_and_fit(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.ndarray) -> np.ndarray | None:
     """The detector finds the main face (or the mesh is fitted where it was, through a brief dropout)."""
-    detections = analyzer.detect(frame)
+    detections = analyzer.detect(frame, tiles=False)
+    followed = tracker.box
+    if followed is None or not any(box_iou(d.box, followed) >= _FOLLOWED_IOU for d in detections):
+        # The face being followed (or, before one is, any small one) may be too small for a whole-frame search.
+        detections = analyzer.detect(frame, tiles=True)
     chosen = tracker.choose([(d.box, d.score) for d in detections], frame)
     if chosen is not None:
         return analyzer.landmarks(frame, detections[chosen].box)

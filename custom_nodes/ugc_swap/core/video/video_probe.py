@@ -12,6 +12,9 @@ from ..errors import VideoInputError
 _VFR_TOLERANCE = 0.15
 _VFR_SAMPLE_PACKETS = 240
 _REORDER_MARGIN = 16
+# FFmpeg's AVColorTransferCharacteristic codes of the two HDR transfers, and AVCOL_RANGE_JPEG.
+_HDR_TRANSFERS = {16: "pq", 18: "hlg"}
+_FULL_RANGE = 2
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,11 @@ class VideoInfo:
     audio_codec: str | None
     variable_frame_rate: bool
     rotation: int
+    hdr_transfer: str | None = None  # "pq" or "hlg" for HDR footage (read as SDR: video/hdr.py), else None
+    full_range: bool = False  # the samples use the full 0-255 (0-1023) range, not the broadcast one
+    # How long after the file's zero the picture starts (an edit or a phone can start the sound first); frame 0
+    # of this project is that moment, so the sound is shifted by as much to stay in sync.
+    video_start_s: float = 0.0
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -66,7 +74,19 @@ def probe_video(path: str | Path) -> VideoInfo:
             audio_codec=audio.codec_context.name if audio is not None else None,
             variable_frame_rate=_is_variable(timestamps),
             rotation=rotation,
+            hdr_transfer=_HDR_TRANSFERS.get(stream.codec_context.color_trc),
+            full_range=stream.codec_context.color_range == _FULL_RANGE,
+            video_start_s=_video_start(container, stream),
         )
+
+
+def _video_start(container, stream) -> float:
+    """The picture's start against the earliest stream of the file (0 when it starts first or alone)."""
+    starts = [float(s.start_time * s.time_base) for s in container.streams
+              if s.type in ("video", "audio") and s.start_time is not None and s.time_base]
+    if stream.start_time is None or not stream.time_base or not starts:
+        return 0.0
+    return max(0.0, round(float(stream.start_time * stream.time_base) - min(starts), 6))
 
 
 def _duration_seconds(container, stream) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VideoProcessingError
+from .hdr import decode_filters
 from .video_probe import VideoInfo
 
 # Audio codecs the mp4 muxer takes as they are; anything else (PCM, Vorbis, ...) is re-encoded to AAC.
@@ -107,6 +108,8 @@ class FrameReader:
         # trim counts frames after the fps filter, so frame k is exactly time k / fps however the file is timed;
         # setpts restarts the clock, or the muxer would pad the skipped time with copies of the first frame.
         filters = f"fps={_fps_arg(self.info.fps)},trim=start_frame={self.start},setpts=PTS-STARTPTS"
+        if self.info.hdr_transfer:  # everything downstream works on the SDR picture (video/hdr.py)
+            filters += "," + decode_filters(self.info.hdr_transfer, self.info.full_range)  # type: ignore[arg-type]
         if self.pixel_format == YUV420:
             filters += "," + _TO_OUTPUT_YUV
         # One decoding thread: a single thread decodes 1080p H.264 at ~250 fps, far ahead of every consumer here
@@ -169,7 +172,11 @@ class FrameWriter:
         self._shape = frame_shape(pixel_format, width, height)
         self._temp_path = _partial_path(self.path)
         # YUV input is labelled as what it is; unlabelled, ffmpeg would take it for BT.601 and "convert" it.
+        # Primaries and transfer too: ffmpeg writes the stream's colour tags from the frames' own, so unlabelled
+        # input leaves them "unknown" in the file whatever the output flags say.
         yuv_labels = ["-colorspace", "bt709", "-color_range", "tv"] if pixel_format == YUV420 else []
+        if pixel_format != GRAY:
+            yuv_labels += ["-color_primaries", "bt709", "-color_trc", "bt709"]
         command = [
             ffmpeg_executable(), "-nostdin", "-v", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", pixel_format, "-s", f"{width}x{height}", "-r", _fps_arg(fps),
@@ -250,14 +257,17 @@ def _placement_filter(slots: Sequence[int], fps: Fraction) -> str:
 
 def _audio_arguments(audio_source: VideoInfo | None, audio_path: str | Path | None) -> list[str]:
     """ffmpeg arguments taking input 0's video and the audio of `audio_source` (or of the file `audio_path`)."""
+    shift: list[str] = []
     if audio_source is not None and audio_source.has_audio:
         audio_path, audio_codec = audio_source.path, audio_source.audio_codec
+        if audio_source.video_start_s > 0:  # the sound started before the picture: frame 0 is the picture's start
+            shift = ["-itsoffset", f"{-audio_source.video_start_s:.6f}"]
     else:
         audio_codec = None
     if audio_path is None:
         return []
     copy = audio_codec in _MP4_AUDIO_CODECS
-    return ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
+    return [*shift, "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
             *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"])]
 
 
