@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
+
+from driver.comfy_client import ComfyClient
+from driver.swap_job import SwapJob, run_swap_job
 
 from ugc_swap.core.engines import SwapSettings, get_engine
 from ugc_swap.core.engines.base import SegmentStats
@@ -15,6 +19,7 @@ from ugc_swap.core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ugc_swap.core.faces.landmarks import FaceAnalyzer
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.video.shot_cuts import ShotCuts, shot_starts
+from ugc_swap.core.video.video_stream import FINAL_ENCODE, FrameWriter
 
 from .edited_clip import EDIT, Shot, edited_clip
 from .face_set import face_photo
@@ -122,3 +127,19 @@ def test_wan_engine_generates_each_shot_on_its_own(clip):
     faceless = [i for i, s in enumerate(clip.shot_of_frame) if EDIT[s].person is None]
     assert all(out[i].visible is None and np.array_equal(out[i].image, clip.frames[i]) for i in faceless)
 
+
+def test_an_edited_clip_through_comfyui_reports_its_shots_and_what_it_skipped(comfyui, clip, tmp_path):
+    video = tmp_path / "edited.mp4"
+    height, width = clip.frames[0].shape[:2]
+    with FrameWriter(video, width, height, FPS, FINAL_ENCODE) as writer:
+        for frame in clip.frames:
+            writer.write(frame)
+    avatar = tmp_path / "avatar.png"
+    cv2.imwrite(str(avatar), cv2.cvtColor(face_photo(AVATAR), cv2.COLOR_RGB2BGR))
+    outcome = run_swap_job(ComfyClient(comfyui.url), SwapJob(video, avatar, "0-end swap"), tmp_path / "out",
+                           timeout_s=600)
+    [segment] = outcome.quality["coverage"]["segments"]
+    faceless = sum(shot.frames for shot in EDIT if shot.person is None)
+    assert segment["shots"] == len(EDIT) and segment["skipped"].get("no_face", 0) >= faceless, segment
+    assert segment["covered"] >= len(clip.frames) - faceless - 3, segment  # at most the dissolve's odd frames
+    assert not outcome.quality["coverage"]["low"]
