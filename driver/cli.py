@@ -22,6 +22,7 @@ from .comfy_client import ComfyClient
 from .comfy_server import LocalComfyUI
 from .contract import FIELDS, FIELDS_BY_NAME, FieldProblem, check_target, graph_fields, read_field
 from .local_inputs import resolve_input, sample_inputs
+from .job_provenance import sign_result
 from .swap_job import SwapJob, SwapOutcome, run_swap_job
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for option in _graph_options():
         run.add_argument(option.cli_flag, dest=option.name, default=option.default,
                          help=f"{option.doc} (default: %(default)r)")
+    run.add_argument(FIELDS_BY_NAME["consent"].cli_flag, dest="consent",
+                     help="the customer's consent reference, written into the result's C2PA manifest")
     run.add_argument(FIELDS_BY_NAME["target_face_url"].cli_flag, dest="target_face",
                      help="a photo of the person to replace: path or http(s)/s3 URL (makes the target 'reference')")
     run.add_argument("--out-dir", type=Path, default=REPO / "output", help="where the result goes")
@@ -55,6 +58,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         default=Path(os.environ.get("UGC_SWAP_MODELS_DIR", REPO / ".work" / "comfyui" / "models")),
                         help="ComfyUI models folder (default: $UGC_SWAP_MODELS_DIR, else the CLI's local one)")
     models.add_argument("--quick", action="store_true", help="verify sizes only, skip the sha256 pass")
+    verify = commands.add_parser("verify", help="check a video's C2PA manifest (AI-generated mark, consent)")
+    verify.add_argument("video", help="the video: a path or an http(s) URL")
+    verify.add_argument("--trust-anchor", type=Path, help="PEM file of the CA(s) whose signatures count as trusted")
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # `ugc-swap --video …` keeps working: run is the default command
     return parser.parse_args(argv)
@@ -88,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        commands = {"run": run_command, "watch": watch_command, "serve": serve_command, "models": models_command}
+        commands = {"run": run_command, "watch": watch_command, "serve": serve_command, "models": models_command,
+                    "verify": verify_command}
         return commands[args.command](args)
     except UgcSwapError as error:
         print(f"ugc-swap failed: {error}", file=sys.stderr)
@@ -116,8 +123,28 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             with LocalComfyUI(args.work_dir) as server:
                 outcome = run_swap_job(ComfyClient(server.url), job, args.out_dir, args.timeout, on_progress)
+    signer = _cli_signer()
+    if signer is not None:
+        sign_result(outcome.output_path, video, outcome.summary, job.job_id, None, args.consent, signer)
+        print(f"Signed with a C2PA manifest by {signer.signer_name!r}"
+              + (" (a throwaway local certificate: set UGC_SWAP_C2PA_CERT_CHAIN/_KEY to sign as yourself)"
+                 if signer.local else ""))
     _print_outcome(outcome, time.monotonic() - started)
     return 0
+
+
+def _cli_signer():
+    """The environment's C2PA signer, else this machine's local one; None with UGC_SWAP_C2PA=off."""
+    from .c2pa_credentials import credentials_from_env, local_credentials
+
+    if os.environ.get("UGC_SWAP_C2PA", "on").strip() == "off":
+        return None
+    problems: list[str] = []
+    configured = credentials_from_env(os.environ, problems)
+    if problems:
+        raise SystemExit("; ".join(problems))
+    cache = Path(os.environ.get("UGC_SWAP_CACHE") or Path.home() / ".cache" / "ugc-swap")
+    return configured or local_credentials(cache / "c2pa-local")
 
 
 def _print_outcome(outcome: SwapOutcome, elapsed_s: float) -> None:
@@ -165,6 +192,16 @@ class _progress_bar:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from .verify import verify_video
+
+    anchors = args.trust_anchor.read_bytes() if args.trust_anchor else None
+    report = verify_video(args.video, anchors)
+    print(json.dumps(report, indent=2))
+    check = report["c2pa"]
+    return 0 if check["valid"] and (check["trusted"] or anchors is None) else 1
 
 
 def _worker_from_environment():

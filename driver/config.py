@@ -1,7 +1,7 @@
 """Driver configuration, read only from environment variables and validated at start in one go.
 
-Every variable is listed in the README. Secrets (webhook secret, Airtable key, Pods API key) are read here and
-nowhere else, and kept out of every repr; AWS credentials are left to boto3's standard chain and never read here.
+Every variable is listed in the README. Secrets (webhook secret, Airtable key, Pods API key, the C2PA signing key)
+are read here and nowhere else, and kept out of every repr; AWS credentials are left to boto3's standard chain and never read here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ugc_swap.core.engines import engine_names
 from ugc_swap.core.errors import UgcSwapError
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
+from .c2pa_credentials import C2paCredentials, credentials_from_env
 from .input_fetch import InputLimits
 from .job_quality import QualitySettings
 from .s3_output import S3Settings
@@ -47,6 +48,9 @@ class DriverConfig:
     engines: tuple[str, ...] = field(default_factory=engine_names)
     models_dir: Path | None = None  # extra models folder for ComfyUI (a network volume, or models baked in)
     verify_model_hashes: bool = False
+    # Signs every result's C2PA manifest; None only with UGC_SWAP_C2PA=off (the key is never in a repr).
+    c2pa: C2paCredentials | None = None
+    require_consent: bool = False  # UGC_SWAP_REQUIRE_CONSENT=1: a request without `consent` is refused
 
 
 class _Reader:
@@ -141,10 +145,25 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         engines=read.names("UGC_SWAP_ENGINES", engine_names(), engine_names()),
         models_dir=Path(models_dir).expanduser() if (models_dir := read.text("UGC_SWAP_MODELS_DIR")) else None,
         verify_model_hashes=read.choice("UGC_SWAP_VERIFY_MODEL_HASHES", "0", ("0", "1")) == "1",
+        c2pa=_c2pa_credentials(read),
+        require_consent=read.choice("UGC_SWAP_REQUIRE_CONSENT", "0", ("0", "1")) == "1",
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))
     return config
+
+
+def _c2pa_credentials(read: _Reader) -> C2paCredentials | None:
+    if read.choice("UGC_SWAP_C2PA", "on", ("on", "off")) == "off":
+        return None
+    before = len(read.problems)
+    credentials = credentials_from_env(read.environ, read.problems)
+    if credentials is None and len(read.problems) == before:
+        read.problems.append("results are marked as AI-generated with a signed C2PA manifest (UGC_SWAP_C2PA=on, the "
+                             "default) but no signing certificate is set: give UGC_SWAP_C2PA_CERT_CHAIN and "
+                             "UGC_SWAP_C2PA_KEY (PEM, or their _FILE forms naming files), or set UGC_SWAP_C2PA=off "
+                             "to deliver unmarked results")
+    return credentials
 
 
 def _s3_settings(read: _Reader, required: bool) -> S3Settings | None:

@@ -136,6 +136,9 @@ FIELDS: tuple[ContractField, ...] = (
     ContractField("target_face_at_s", "a time (s) in the source where the person to replace is clearly visible "
                   "(`target: reference`)", _seconds, graph_input=(FACE_REPLACE, "target_face_at_s"),
                   airtable_column="Target_Face_At_S", cli_flag="--target-face-at"),
+    ContractField("consent", "the customer's consent to this use of their face: a reference and a timestamp, or "
+                  "a URL to the signed consent; goes into the result's C2PA manifest (required with "
+                  "`UGC_SWAP_REQUIRE_CONSENT=1`)", _text, airtable_column="Consent", cli_flag="--consent"),
     ContractField("force", "`true` makes the video again although the record already has one", _flag,
                   default=False),
 )

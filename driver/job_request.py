@@ -26,6 +26,7 @@ class JobRequest:
     engine: str
     force: bool = False  # run again even if this record already has a finished video
     target_face_url: str | None = None  # a photo of the person to replace (target `reference`)
+    consent: str | None = None  # the customer's consent reference (into the C2PA manifest)
     # Every other contract field that fills the graph, by contract name (see contract.graph_fields).
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -51,7 +52,7 @@ def parse_job_request(event: Any) -> JobRequest:
     if problems:
         raise InvalidRequestError("; ".join(problems))
     own = {"record_id", "source_video_url", "avatar_image_url", "webhook_url", "segments", "engine", "force",
-           "target_face_url"}
+           "target_face_url", "consent"}
     options = {f.name: values[f.name] for f in graph_fields() if f.name not in own}
     return JobRequest(**{name: values[name] for name in own}, options=options)
 

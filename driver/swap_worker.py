@@ -27,6 +27,7 @@ from .engine_models import check_engine_models
 from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
+from .job_provenance import check_consent, sign_result
 from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
@@ -108,6 +109,7 @@ class SwapWorker:
 
     def _run(self, request: JobRequest, job_id: str, work_dir: Path, timings: dict[str, float],
              progress: ProgressReporter) -> dict[str, Any]:
+        check_consent(request.consent, self.config.require_consent)  # before anything of the customer is fetched
         started = time.monotonic()
         progress.stage("downloading inputs")
         avatar = fetch_input(request.avatar_image_url, work_dir / "avatar_image", "image", "avatar_image_url",
@@ -132,6 +134,11 @@ class SwapWorker:
         # A poor or half-done swap fails here when so configured: nothing of it is uploaded.
         judge_identity(quality, self.config.quality)
         judge_coverage(quality, self.config.quality)
+        provenance = None
+        if self.config.c2pa is not None:
+            progress.stage("signing the result")
+            provenance = sign_result(outcome.output_path, video, outcome.summary, job_id, request.record_id,
+                                     request.consent, self.config.c2pa)
         progress.stage("uploading the result")
         upload_started = time.monotonic()
         settings = self.config.s3
@@ -145,6 +152,7 @@ class SwapWorker:
         timings["total"] = round(time.monotonic() - started, 3)
         progress.stage("done")
         result = complete_result(request.record_id, job_id, url, outcome.prompt_id, outcome.summary, timings)
+        result["c2pa"] = provenance or {"signed": False}
         return with_report(result, outcome.summary.get("stage_seconds", {}), quality, self.config.quality, gpu_name())
 
     def _check_avatar(self, avatar: Path, job_id: str) -> dict:

@@ -87,7 +87,8 @@ def test_a_missing_model_stops_the_container_naming_it(podman, image, tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
             handle.truncate(model.size)
-    config = {"UGC_SWAP_S3_BUCKET": "unused", "UGC_SWAP_COMFYUI_DEVICE": "cpu"}  # engines: the default, all
+    config = {"UGC_SWAP_S3_BUCKET": "unused", "UGC_SWAP_COMFYUI_DEVICE": "cpu",  # engines: the default, all
+              "UGC_SWAP_C2PA": "off"}
     args = podman_run_args(f"ugc-swap-test-models-{os.getpid()}", image, config,
                            [(tmp_path / "volume", "/runpod-volume/models")])
     started = time.monotonic()

@@ -75,7 +75,7 @@ def test_a_custom_workflow_is_checked_for_the_files_it_loads(tmp_path):
 
 
 def test_engines_and_models_settings_are_read_and_validated(tmp_path):
-    base = {"UGC_SWAP_S3_BUCKET": "b"}
+    base = {"UGC_SWAP_S3_BUCKET": "b", "UGC_SWAP_C2PA": "off"}
     config = load_config({**base, "UGC_SWAP_ENGINES": " fast ", "UGC_SWAP_MODELS_DIR": str(tmp_path)})
     assert config.engines == ("fast",) and config.models_dir == tmp_path and not config.verify_model_hashes
     assert load_config(base).engines == ("fast", "wan") and load_config(base).models_dir is None

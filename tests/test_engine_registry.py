@@ -92,7 +92,8 @@ def test_the_worker_offers_and_boot_checks_the_new_engine(checkout_with_new_engi
         "                             'avatar_url': 'https://x.example/a.png', 'engine': 'negative'})\n"
         "print(request.engine)\n"
     )
-    done = _run(checkout_with_new_engine, ["-c", code], UGC_SWAP_S3_BUCKET="b", UGC_SWAP_ENGINES="fast,negative",
+    done = _run(checkout_with_new_engine, ["-c", code], UGC_SWAP_S3_BUCKET="b", UGC_SWAP_C2PA="off",
+                UGC_SWAP_ENGINES="fast,negative",
                 MODELS=str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["('fast',", "'negative')", "negative"]

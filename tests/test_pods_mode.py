@@ -16,9 +16,10 @@ AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 @pytest.fixture(scope="module")
 def pods_api(s3_endpoint, tmp_path_factory):
     args = ["-m", "driver", "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    # This worker delivers half-done swaps for review instead of failing them (the Runpod worker fails them).
+    # This worker delivers half-done swaps for review instead of failing them (the Runpod worker fails them), and
+    # runs only jobs with the customer's consent on record.
     with running_worker(s3_endpoint, tmp_path_factory.mktemp("pods_api"), args, "/health",
-                        UGC_SWAP_COVERAGE_ACTION="review") as (stack, url):
+                        UGC_SWAP_COVERAGE_ACTION="review", UGC_SWAP_REQUIRE_CONSENT="1") as (stack, url):
         yield stack, url
 
 
@@ -72,6 +73,17 @@ def test_a_half_done_swap_is_delivered_for_review_and_says_so_everywhere(pods_ap
     row = stack.airtable.fields_of(request["input"]["record_id"])
     assert row["Status"] == "Complete" and row["Output_Video_URL"] == output["output_video_url"]
     assert row["Error_Message"].startswith("[needs_review] low coverage: 0-3 s"), row
+
+
+def test_a_job_without_consent_is_refused_before_anything_is_fetched(pods_api, sample_video, avatar_png):
+    stack, api = pods_api
+    request = stack.make_request(sample_video, avatar_png, "pods-no-consent")
+    del request["input"]["consent"]
+    answer = requests.post(f"{api}/runsync?wait=600000", json=request, headers=AUTH, timeout=900).json()
+    assert answer["status"] == "FAILED" and answer["output"]["error_code"] == "consent_missing", answer
+    assert "'consent' is missing" in answer["output"]["error_message"]
+    assert not [hit for hit in stack.files.hits if hit.startswith("/pods-no-consent/")], "an input was fetched"
+    assert_failed_everywhere(stack, request, "consent_missing", answer["output"])
 
 
 def test_the_api_key_is_required_and_health_is_open(pods_api):

@@ -184,7 +184,7 @@ def inprocess_worker(comfyui, s3_endpoint, tmp_path, monkeypatch):
     requests.post(s3_endpoint + "/moto-api/reset", timeout=5)
     config = load_config({"UGC_SWAP_S3_BUCKET": BUCKET, "UGC_SWAP_S3_ENDPOINT_URL": s3_endpoint,
                           "UGC_SWAP_ALLOWED_PRIVATE_HOSTS": "127.0.0.1", "UGC_SWAP_WORK_DIR": str(tmp_path),
-                          "UGC_SWAP_COMFYUI_URL": comfyui.url})
+                          "UGC_SWAP_COMFYUI_URL": comfyui.url, "UGC_SWAP_C2PA": "off"})
     worker = SwapWorker(config, ComfyService(external_url=comfyui.url))
     worker._s3_client().create_bucket(Bucket=BUCKET)
     return worker

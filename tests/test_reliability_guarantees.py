@@ -114,14 +114,16 @@ def test_workers_refuse_to_start_with_bad_configuration(entry, tmp_path):
 
     from .worker_stack import REPO
 
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("UGC_SWAP_S3", "UGC_SWAP_AIRTABLE"))}
+    env = {k: v for k, v in __import__("os").environ.items()
+           if not k.startswith(("UGC_SWAP_S3", "UGC_SWAP_AIRTABLE", "UGC_SWAP_C2PA"))}
     env.update(UGC_SWAP_WORK_DIR=str(tmp_path), UGC_SWAP_JOB_TIMEOUT_S="soon",
                UGC_SWAP_AIRTABLE_API_KEY="patSECRET.key-value")
     started = time.monotonic()
     finished = subprocess.run([sys.executable, *entry], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     output = finished.stdout + finished.stderr
     assert finished.returncode != 0 and time.monotonic() - started < 60
-    for name in ("UGC_SWAP_S3_BUCKET is missing", "UGC_SWAP_JOB_TIMEOUT_S must be a number", "UGC_SWAP_AIRTABLE_BASE_ID"):
+    for name in ("UGC_SWAP_S3_BUCKET is missing", "UGC_SWAP_JOB_TIMEOUT_S must be a number", "UGC_SWAP_AIRTABLE_BASE_ID",
+                 "no signing certificate is set"):
         assert name in output, output[-2000:]
     assert "patSECRET" not in output
     assert not (tmp_path / "comfyui").exists(), "nothing may start before the configuration is valid"

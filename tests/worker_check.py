@@ -7,9 +7,10 @@ from urllib.parse import urlparse
 
 import requests
 
+from driver.c2pa_manifest import DIGITAL_SOURCE_TYPE, read_manifest
 from ugc_swap.core.video.video_probe import probe_video
 
-from .worker_stack import BUCKET, SECRETS, WorkerStack
+from .worker_stack import BUCKET, C2PA_TEST_CA, SECRETS, WorkerStack
 
 # Strings that must never appear in a result, a webhook body or the worker's log.
 _INPUT_SECRETS = ("presigned-sig", "secret-path")
@@ -49,6 +50,15 @@ def assert_complete_everywhere(stack: WorkerStack, request: dict, output: dict, 
     downloaded.write_bytes(requests.get(output["output_video_url"], timeout=30).content)
     info = probe_video(downloaded)
     assert abs(info.duration_s - duration_s) < 0.1 and info.has_audio
+    # Marked as AI-generated: a manifest signed by the deployer's certificate, saying what was swapped and with
+    # whose consent (read back with the CA as trust anchor, as a platform that trusts the deployer would).
+    manifest = read_manifest(downloaded, C2PA_TEST_CA)
+    assert manifest.valid and manifest.trusted, manifest.problems
+    assert manifest.digital_source_type == DIGITAL_SOURCE_TYPE
+    assert manifest.swap["consent"] == request["input"].get("consent") and manifest.swap["record_id"] == record_id
+    assert [tuple(r) for r in manifest.swap["swapped_ranges_s"]] == [
+        (s["start_s"], s["end_s"]) for s in output["segments_swapped"]]
+    assert output["c2pa"]["signed"] is True and output["c2pa"]["local_signer"] is False
 
     assert set(output["stages_s"]) >= {"download", "preprocess", "swap", "stitch", "quality", "upload"}
     assert output["cost"]["device"] == "cpu" and output["cost"]["usd"] == 0.0 and output["cost"]["seconds"] > 0

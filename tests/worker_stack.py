@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from driver.c2pa_credentials import make_chain
 from driver.comfy_server import free_port, wait_until_answering
 from driver.s3_output import S3Settings, s3_client
 from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
@@ -32,7 +33,10 @@ REPO = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "whsec-test-0123456789"
 AIRTABLE_KEY = "patTESTKEY.0123456789abcdef"
 PODS_API_KEY = "pods-test-key-0123456789"
-SECRETS = (WEBHOOK_SECRET, AIRTABLE_KEY, PODS_API_KEY, TEST_SECRET)
+# The C2PA signer a deployer would give the worker as secrets, and the CA a checker trusts (made once per run).
+C2PA_SIGNER, C2PA_TEST_CA = make_chain("ugc-swap test")
+_C2PA_KEY_LINE = C2PA_SIGNER.key_pem.decode().splitlines()[1]  # a line of the key's body: what a leak would show
+SECRETS = (WEBHOOK_SECRET, AIRTABLE_KEY, PODS_API_KEY, TEST_SECRET, _C2PA_KEY_LINE)
 BUCKET = "ugc-results"
 # (arguments, environment, port, log path, probe path) -> the worker's process, answering on the port
 Launcher = Callable[[list[str], dict[str, str], int, Path, str], subprocess.Popen]
@@ -82,6 +86,8 @@ class WorkerStack:
             "UGC_SWAP_COMFYUI_DEVICE": "cpu",
             "UGC_SWAP_ENGINES": "fast",  # no Wan models here: a worker offering wan would refuse to start
             "UGC_SWAP_API_KEY": PODS_API_KEY,
+            "UGC_SWAP_C2PA_CERT_CHAIN": C2PA_SIGNER.chain_pem.decode(),
+            "UGC_SWAP_C2PA_KEY": C2PA_SIGNER.key_pem.decode(),
             "PYTHONUNBUFFERED": "1",
         }
         env.update(overrides)
@@ -98,6 +104,7 @@ class WorkerStack:
             "source_video_url": video_url,
             "avatar_image_url": avatar_url,
             "webhook_url": self.webhook.url + "/hook/secret-path",
+            "consent": f"consent-{name} 2026-11-30T10:00:00Z",
             "unknown_field_from_make": "ignored",
         }
         body.update(extra)
