@@ -44,6 +44,13 @@ def job(tmp_path_factory):
     return source, result.path
 
 
+def _signed(source: Path, result: Path, credentials, folder: Path) -> Path:
+    signed = folder / "signed.mp4"
+    shutil.copy(result, signed)
+    sign_video(signed, source, FACTS, credentials)
+    return signed
+
+
 def _packets(path: Path) -> list[bytes]:
     with av.open(str(path)) as container:
         return [bytes(p) for p in container.demux(video=0) if p.size]
@@ -52,9 +59,7 @@ def _packets(path: Path) -> list[bytes]:
 def test_the_manifest_says_ai_generated_what_made_it_from_what_and_with_whose_consent(job, signer, tmp_path):
     credentials, ca = signer
     source, result = job
-    signed = tmp_path / "signed.mp4"
-    shutil.copy(result, signed)
-    sign_video(signed, source, FACTS, credentials)
+    signed = _signed(source, result, credentials, tmp_path)
     check = read_manifest(signed, ca)
     assert check.valid and check.trusted, check.problems
     assert check.digital_source_type == DIGITAL_SOURCE_TYPE
@@ -73,9 +78,7 @@ def test_the_manifest_says_ai_generated_what_made_it_from_what_and_with_whose_co
 def test_a_reader_without_the_anchor_sees_an_intact_but_untrusted_signer(job, signer, tmp_path):
     credentials, _ = signer
     source, result = job
-    signed = tmp_path / "signed.mp4"
-    shutil.copy(result, signed)
-    sign_video(signed, source, FACTS, credentials)
+    signed = _signed(source, result, credentials, tmp_path)
     check = read_manifest(signed)
     assert check.valid and not check.trusted
     assert check.problems == ("signingCredential.untrusted: signing certificate untrusted",)
@@ -86,9 +89,7 @@ def test_a_reader_without_the_anchor_sees_an_intact_but_untrusted_signer(job, si
 def test_a_changed_file_and_an_unsigned_one_are_told_apart(job, signer, tmp_path):
     credentials, ca = signer
     source, result = job
-    signed = tmp_path / "signed.mp4"
-    shutil.copy(result, signed)
-    sign_video(signed, source, FACTS, credentials)
+    signed = _signed(source, result, credentials, tmp_path)
     changed = bytearray(signed.read_bytes())
     changed[-2000] ^= 0xFF  # one byte of the picture data
     (tmp_path / "changed.mp4").write_bytes(bytes(changed))
@@ -100,9 +101,7 @@ def test_a_changed_file_and_an_unsigned_one_are_told_apart(job, signer, tmp_path
 def test_verify_reports_on_a_file_and_fails_when_it_is_not_marked(job, signer, tmp_path):
     credentials, ca = signer
     source, result = job
-    signed = tmp_path / "signed.mp4"
-    shutil.copy(result, signed)
-    sign_video(signed, source, FACTS, credentials)
+    signed = _signed(source, result, credentials, tmp_path)
     (tmp_path / "ca.pem").write_bytes(ca)
 
     def verify(path: Path) -> subprocess.CompletedProcess:
