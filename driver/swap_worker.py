@@ -24,10 +24,11 @@ from .comfy_service import ComfyService
 from .config import DriverConfig
 from .input_fetch import fetch_input
 from .engine_models import check_engine_models
-from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, webhook_problem
+from .job_request import InvalidRequestError, JobRequest, parse_job_request, reply_to, request_body, webhook_problem
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
-from .job_provenance import check_consent, sign_result
+from .c2pa_manifest import read_manifest
+from .job_provenance import check_consent, sign_result, trust_anchors
 from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
@@ -65,7 +66,11 @@ class SwapWorker:
         return self
 
     def handle(self, event: Any, progress: ProgressSink | None = None) -> dict[str, Any]:
-        """Run one request (Make.com's `{"input": {...}}` or the bare input); always returns a result dict."""
+        """Run one request (Make.com's `{"input": {...}}` or the bare input); always returns a result dict.
+        A request holding only `verify_url` checks that video's C2PA manifest instead (`verify_request`)."""
+        body = request_body(event)
+        if isinstance(body, dict) and "verify_url" in body and "source_video_url" not in body:
+            return self.verify(body["verify_url"])
         job_id = uuid.uuid4().hex[:16]
         started, wall_started = time.monotonic(), time.time()
         timings: dict[str, float] = {}
@@ -106,6 +111,24 @@ class SwapWorker:
             if locked:
                 ledger.release(record_id)
         return self._report(result, webhook_url, webhook_problem(event))
+
+    def verify(self, url: Any) -> dict[str, Any]:
+        """The C2PA check of a video at `url` (fetched under the same rules as a job's inputs), against this worker's
+        own signing CA and UGC_SWAP_C2PA_TRUST_ANCHORS: `{"status": "Verified", ...}`, or Failed for a bad URL."""
+        folder = self.config.work_dir / "verify" / uuid.uuid4().hex[:16]
+        try:
+            if not isinstance(url, str):
+                raise InvalidRequestError("'verify_url' must be a URL string")
+            video = fetch_input(url, folder / "video", "video", "verify_url", self.config.limits,
+                                self.config.address_policy, self._s3_client() if url.startswith("s3://") else None)
+            anchors = trust_anchors(self.config.c2pa, os.environ.get("UGC_SWAP_C2PA_TRUST_ANCHORS"))
+            check = read_manifest(video, anchors)
+            return {"status": "Verified", "verify_url": url.split("?", 1)[0], "c2pa": check.as_dict()}
+        except Exception as exc:
+            error = as_known_error(exc)
+            return failed_result(None, "verify", error, {})
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _run(self, request: JobRequest, job_id: str, work_dir: Path, timings: dict[str, float],
              progress: ProgressReporter) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -84,6 +85,22 @@ def test_a_job_without_consent_is_refused_before_anything_is_fetched(pods_api, s
     assert "'consent' is missing" in answer["output"]["error_message"]
     assert not [hit for hit in stack.files.hits if hit.startswith("/pods-no-consent/")], "an input was fetched"
     assert_failed_everywhere(stack, request, "consent_missing", answer["output"])
+
+
+def test_a_make_com_scenario_can_check_a_video_it_received(pods_api, sample_video, avatar_png):
+    stack, api = pods_api
+    request = stack.make_request(sample_video, avatar_png, "pods-verify", segments="0-1 swap, 1-end keep")
+    made = requests.post(f"{api}/runsync?wait=600000", json=request, headers=AUTH, timeout=900).json()["output"]
+    answer = requests.post(f"{api}/runsync?wait=600000", json={"input": {"verify_url": made["output_video_url"]}},
+                           headers=AUTH, timeout=300).json()
+    assert answer["status"] == "COMPLETED" and answer["output"]["status"] == "Verified", answer
+    check = answer["output"]["c2pa"]
+    assert check["valid"] and check["trusted"] and check["swap"]["record_id"] == request["input"]["record_id"]
+    assert "X-Amz" not in json.dumps(answer), "the signed URL must not come back"
+    plain = stack.files.serve_file("/pods-verify/plain.mp4", sample_video, "video/mp4")
+    unmarked = requests.post(f"{api}/runsync?wait=600000", json={"input": {"verify_url": plain}}, headers=AUTH,
+                             timeout=300).json()["output"]
+    assert unmarked["status"] == "Verified" and unmarked["c2pa"]["present"] is False
 
 
 def test_the_api_key_is_required_and_health_is_open(pods_api):
