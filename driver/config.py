@@ -183,5 +183,7 @@ def _s3_settings(read: _Reader, required: bool) -> S3Settings | None:
         region=read.text("UGC_SWAP_S3_REGION") or read.text("AWS_REGION"),
         url_mode=url_mode,  # type: ignore[arg-type]
         presign_expiry_s=read.number("UGC_SWAP_S3_PRESIGN_EXPIRY_S", 7 * 24 * 3600, 60, int),
+        output_ttl_days=read.number("UGC_SWAP_OUTPUT_TTL_DAYS", 0, 1, int) if read.text("UGC_SWAP_OUTPUT_TTL_DAYS")
+        else None,
         public_base_url=public_base,
     )

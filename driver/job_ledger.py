@@ -42,9 +42,24 @@ class JobLedger:
         body = self._read(self._key(record_id, "_result.json"))
         if body is None:
             return None
+        if not self._exists(body["video_key"]):  # deleted by the retention rule (or by hand): make it again
+            log.info("record %s: its earlier video is gone; the receipt is not reused", record_id)
+            return None
         result = body["result"]
         result["output_video_url"] = video_url(self.client, self.settings, body["video_key"])
+        if result.get("preview_url"):  # signed afresh too, or it dies with the first one
+            preview_key = body["video_key"].removesuffix(".mp4") + "_preview.jpg"
+            result["preview_url"] = video_url(self.client, self.settings, preview_key)
         return result
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.settings.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
 
     def claim(self, record_id: str, job_id: str) -> str | None:
         """Take the record's lock for `job_id`; returns None when taken, else the job id that holds it."""
@@ -78,8 +93,9 @@ class JobLedger:
     def record_complete(self, record_id: str, result: dict[str, Any], video_key: str) -> None:
         body = json.dumps({"result": result, "video_key": video_key}).encode()
         with _store_errors("write the receipt of", record_id):
+                tags = {"Tagging": self.settings.object_tags} if self.settings.object_tags else {}
                 self.client.put_object(Bucket=self.settings.bucket, Key=self._key(record_id, "_result.json"),
-                                   Body=body, ContentType="application/json")
+                                       Body=body, ContentType="application/json", **tags)
 
     def _read(self, key: str) -> dict[str, Any] | None:
         try:

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ugc_swap.core.errors import UgcSwapError
 
 UrlMode = Literal["presigned", "public"]
+RETENTION_TAG = "ugc-swap-retention"
 
 
 class UploadError(UgcSwapError):
@@ -36,6 +37,20 @@ class S3Settings:
     presign_expiry_s: int = 7 * 24 * 3600
     public_base_url: str | None = None
     multipart_threshold_bytes: int = 64 * 1024**2
+    # UGC_SWAP_OUTPUT_TTL_DAYS: results are tagged for the bucket's lifecycle rule to delete after this many days
+    # (docs/compliance.md), and no presigned URL outlives them.
+    output_ttl_days: int | None = None
+
+    @property
+    def url_expiry_s(self) -> int:
+        if self.output_ttl_days is None:
+            return self.presign_expiry_s
+        return min(self.presign_expiry_s, self.output_ttl_days * 24 * 3600)
+
+    @property
+    def object_tags(self) -> str | None:
+        """The S3 tag set every stored object gets (URL-encoded), for the lifecycle rule's filter."""
+        return f"{RETENTION_TAG}={self.output_ttl_days}d" if self.output_ttl_days else None
 
 
 def record_prefix(settings: S3Settings, record_id: str) -> str:
@@ -54,7 +69,7 @@ def video_url(client, settings: S3Settings, key: str) -> str:
     if settings.url_mode == "public":
         return f"{settings.public_base_url.rstrip('/')}/{key}"
     return client.generate_presigned_url("get_object", Params={"Bucket": settings.bucket, "Key": key},
-                                         ExpiresIn=settings.presign_expiry_s)
+                                         ExpiresIn=settings.url_expiry_s)
 
 
 def s3_client(settings: S3Settings):
@@ -73,7 +88,8 @@ def upload_video(path: Path, key: str, settings: S3Settings, client=None, conten
     transfer = TransferConfig(multipart_threshold=settings.multipart_threshold_bytes,
                               multipart_chunksize=max(settings.multipart_threshold_bytes, 5 * 1024**2))
     try:
-        client.upload_file(str(path), settings.bucket, key, ExtraArgs={"ContentType": content_type}, Config=transfer)
+        extra = {"ContentType": content_type, **({"Tagging": settings.object_tags} if settings.object_tags else {})}
+        client.upload_file(str(path), settings.bucket, key, ExtraArgs=extra, Config=transfer)
         return video_url(client, settings, key)
     except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
         # botocore messages name the bucket and operation, never the credentials.

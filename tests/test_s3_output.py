@@ -53,3 +53,31 @@ def test_missing_bucket_is_an_upload_error_without_credentials_in_it(settings, s
     with pytest.raises(UploadError, match="no-such-bucket") as caught:
         upload_video(sample_video, "k.mp4", missing)
     assert "testing-secret" not in str(caught.value) and caught.value.code == "upload_failed"
+
+
+def test_with_a_retention_period_results_are_tagged_for_deletion_and_no_url_outlives_them(settings, tmp_path):
+    from driver.job_ledger import JobLedger
+
+    kept = replace(settings, output_ttl_days=2)
+    video = tmp_path / "result.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(1000))
+    key = output_key(kept, "recTTL", "job1")
+    url = upload_video(video, key, kept)
+    client = s3_client(kept)
+    tags = client.get_object_tagging(Bucket=kept.bucket, Key=key)["TagSet"]
+    assert tags == [{"Key": "ugc-swap-retention", "Value": "2d"}]
+    assert f"X-Amz-Expires={2 * 24 * 3600}" in url
+    preview = key.removesuffix(".mp4") + "_preview.jpg"
+    upload_video(video, preview, kept, content_type="image/jpeg")
+    # A repeat of the record answers with the same video, both its links signed afresh...
+    ledger = JobLedger(client, kept, stale_after_s=60)
+    ledger.record_complete("recTTL", {"output_video_url": url, "preview_url": "old", "status": "Complete"}, key)
+    receipt_tags = client.get_object_tagging(Bucket=kept.bucket, Key="ugc-swap/recTTL/_result.json")["TagSet"]
+    assert receipt_tags == tags
+    again = ledger.finished("recTTL")
+    assert again["preview_url"] != "old" and "_preview.jpg" in again["preview_url"]
+    assert requests.get(again["preview_url"], timeout=30).status_code == 200
+    # ... until the lifecycle rule has deleted the video: then the record is made again, not answered with a 404.
+    client.delete_object(Bucket=kept.bucket, Key=key)
+    assert ledger.finished("recTTL") is None
+    assert "X-Amz-Expires=604800" in upload_video(video, key, settings), "without a retention period: 7 days"
