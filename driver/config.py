@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from ugc_swap.core.engines import engine_names
 from ugc_swap.core.errors import UgcSwapError
+from ugc_swap.core.video.label import CORNERS, LABEL_MODES, LabelSettings
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
 from .c2pa_credentials import C2paCredentials, credentials_from_env
@@ -51,6 +52,7 @@ class DriverConfig:
     # Signs every result's C2PA manifest; None only with UGC_SWAP_C2PA=off (the key is never in a repr).
     c2pa: C2paCredentials | None = None
     require_consent: bool = False  # UGC_SWAP_REQUIRE_CONSENT=1: a request without `consent` is refused
+    label: LabelSettings = LabelSettings()  # the visible disclosure label's default mode, text, corner and size
 
 
 class _Reader:
@@ -147,6 +149,11 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         verify_model_hashes=read.choice("UGC_SWAP_VERIFY_MODEL_HASHES", "0", ("0", "1")) == "1",
         c2pa=_c2pa_credentials(read),
         require_consent=read.choice("UGC_SWAP_REQUIRE_CONSENT", "0", ("0", "1")) == "1",
+        label=LabelSettings(
+            mode=read.choice("UGC_SWAP_LABEL", "none", LABEL_MODES),  # type: ignore[arg-type]
+            text=read.text("UGC_SWAP_LABEL_TEXT", LabelSettings.text) or LabelSettings.text,
+            corner=read.choice("UGC_SWAP_LABEL_CORNER", LabelSettings.corner, CORNERS),
+            size=read.share("UGC_SWAP_LABEL_SIZE", LabelSettings.size)),
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))

@@ -18,6 +18,7 @@ from ugc_swap.core.engines import DEFAULT_ENGINE, engine_names
 from ugc_swap.core.engines.base import TARGET_MODES
 from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
+from ugc_swap.core.video.label import LABEL_MODES
 
 from .workflow import FACE_REPLACE, SEGMENT_PLAN
 
@@ -86,10 +87,16 @@ def _engine(value: Any) -> str:
     return value
 
 
-def _target(value: Any) -> str:
-    if value not in TARGET_MODES:
-        raise FieldProblem(f"must be one of {', '.join(TARGET_MODES)}, got {value!r}")
-    return value
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise FieldProblem(f"must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return parse
+
+
+_target = _choice(TARGET_MODES)
 
 
 def _seconds(value: Any) -> float:
@@ -136,6 +143,10 @@ FIELDS: tuple[ContractField, ...] = (
     ContractField("target_face_at_s", "a time (s) in the source where the person to replace is clearly visible "
                   "(`target: reference`)", _seconds, graph_input=(FACE_REPLACE, "target_face_at_s"),
                   airtable_column="Target_Face_At_S", cli_flag="--target-face-at"),
+    ContractField("label", "a visible 'AI-generated' label: `none`, `swapped` (on the swapped frames) or `whole` "
+                  "(every frame); default `UGC_SWAP_LABEL`, its text, corner and size from the environment too",
+                  _choice(LABEL_MODES), graph_input=(FACE_REPLACE, "label"), airtable_column="Label",
+                  cli_flag="--label"),
     ContractField("consent", "the customer's consent to this use of their face: a reference and a timestamp, or "
                   "a URL to the signed consent; goes into the result's C2PA manifest (required with "
                   "`UGC_SWAP_REQUIRE_CONSENT=1`)", _text, airtable_column="Consent", cli_flag="--consent"),

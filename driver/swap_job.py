@@ -13,6 +13,7 @@ from typing import Any
 from ugc_swap.core.engines import DEFAULT_ENGINE, SwapSettings
 from ugc_swap.core.quality.rule import DEFAULT_MIN_COVERAGE, IdentityRule
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan
+from ugc_swap.core.video.label import LabelSettings
 
 from . import workflow as wf
 from .contract import FIELDS_BY_NAME
@@ -33,6 +34,9 @@ class SwapJob:
     identity: IdentityRule = IdentityRule()  # what the quality node calls a poor swap
     min_coverage: float = DEFAULT_MIN_COVERAGE  # ... and a half-done one
     target_face_path: Path | None = None  # a photo of the person to replace (target `reference`)
+    # The worker's defaults for graph inputs no request field names (the label's text, corner and size) or that a
+    # request may override (the label's mode): {(node title, input name): value}.
+    graph_defaults: Mapping[tuple[str, str], Any] = field(default_factory=dict)
 
     def contract_values(self) -> dict[str, Any]:
         return {"segments": self.segments, "engine": self.engine, **self.options}
@@ -63,6 +67,7 @@ def build_graph(job: SwapJob, video_name: str, avatar_name: str, graph: dict[str
         (wf.QUALITY, "max_distance"): job.identity.max_distance,
         (wf.QUALITY, "min_margin"): job.identity.min_margin,
         (wf.QUALITY, "min_coverage"): job.min_coverage,
+        **{key: value for key, value in job.graph_defaults.items() if wf.has_input(graph, *key)},
     }
     for name, value in job.contract_values().items():
         if value is None:  # an optional field not given: the graph's own default stays
@@ -127,3 +132,9 @@ def run_swap_job(
     timings["total"] = time.monotonic() - started
     return SwapOutcome(output_path, result.prompt_id, summaries[0], {k: round(v, 3) for k, v in timings.items()},
                        qualities[0], sheet_path)
+
+
+def label_defaults(label: LabelSettings) -> dict[tuple[str, str], Any]:
+    """The worker's label settings as the replace node's inputs."""
+    return {(wf.FACE_REPLACE, "label"): label.mode, (wf.FACE_REPLACE, "label_text"): label.text,
+            (wf.FACE_REPLACE, "label_corner"): label.corner, (wf.FACE_REPLACE, "label_size"): label.size}

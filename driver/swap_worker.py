@@ -33,7 +33,7 @@ from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, 
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
-from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, run_swap_job
+from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, label_defaults, run_swap_job
 from .url_safety import check_url_destination
 from .webhook import send_webhook
 
@@ -150,7 +150,8 @@ class SwapWorker:
         timings["download_inputs"] = round(time.monotonic() - started, 3)
         progress.stage("swapping faces")
         job = SwapJob(video, avatar, request.segments, request.engine, job_id, request.options,
-                      self.config.quality.identity_rule, self.config.quality.min_coverage, target_face)
+                      self.config.quality.identity_rule, self.config.quality.min_coverage, target_face,
+                      label_defaults(self.config.label))
         outcome = self._swap(job, work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
         quality = dict(outcome.quality)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 import requests
+
+from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.video_stream import FrameReader
 
 from .worker_check import assert_complete_everywhere, assert_failed_everywhere
 from .worker_stack import PODS_API_KEY, running_worker
@@ -35,7 +39,8 @@ def test_runsync_with_the_make_com_request(pods_api, sample_video, avatar_png):
 
 def test_run_and_poll_status_like_make_com_does(pods_api, sample_video, avatar_png):
     stack, api = pods_api
-    request = stack.make_request(sample_video, avatar_png, "pods-run", segments="0-2 swap, 2-end keep")
+    request = stack.make_request(sample_video, avatar_png, "pods-run", segments="0-2 swap, 2-end keep",
+                                 label="swapped")
     queued = requests.post(f"{api}/run", json=request, headers=AUTH, timeout=30).json()
     assert queued["status"] == "IN_QUEUE"
     deadline = time.monotonic() + 600
@@ -47,6 +52,13 @@ def test_run_and_poll_status_like_make_com_does(pods_api, sample_video, avatar_p
     assert any(text and text.startswith(("downloading", "swapping faces")) for text in progress), progress
     assert answer["status"] == "COMPLETED", answer
     assert_complete_everywhere(stack, request, answer["output"], expected_segments=1, duration_s=30.0)
+    # The request asked for the visible label on the swapped frames: there at 1 s, not at 3 s.
+    result = probe_video(stack.work_dir / "downloads" / f"{request['input']['record_id']}.mp4")
+    for second, labelled in ((1, True), (3, False)):
+        index = second * 30
+        before = next(iter(FrameReader(probe_video(sample_video), index, index + 1)))[:40, -260:].astype(int)
+        after = next(iter(FrameReader(result, index, index + 1)))[:40, -260:].astype(int)
+        assert (np.abs(after - before).max() > 60) == labelled, second
 
 
 def test_a_failed_job_is_failed_with_its_result_kept(pods_api, sample_video, avatar_png, faceless_video):

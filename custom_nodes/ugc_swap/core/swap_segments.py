@@ -25,6 +25,7 @@ from .errors import VideoProcessingError
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
 from .video.gop_copy import CopyLayout, NotCopyable, copy_layout
+from .video.label import LabelSettings, draw_label_yuv420
 from .heap import release_freed_memory
 from .video.mask_video import MaskVideoWriter, wired_masks
 from .planned_video import PlannedVideo
@@ -55,15 +56,18 @@ class SwappedSegments:
     not_copied_because: str | None = None
     # A few frames of each swap range before and after the swap, for the quality report and sheet.
     samples: tuple[QualitySample, ...] = ()
+    label: LabelSettings = LabelSettings()  # the visible disclosure label, drawn where it is asked for
 
 
 class _Swapper:
     """One job's engine, avatar, mask writer and counters, shared by every range it swaps."""
 
     def __init__(self, engine: FaceEngine, avatar: PreparedAvatar, planned: PlannedVideo, settings: SwapSettings,
-                 masks: MaskVideoWriter, report: SwapReport, mask_override: Path | None, progress) -> None:
+                 masks: MaskVideoWriter, report: SwapReport, mask_override: Path | None, progress,
+                 label: LabelSettings) -> None:
         self.engine, self.avatar, self.planned, self.settings = engine, avatar, planned, settings
         self.masks, self.report, self.mask_override, self.progress = masks, report, mask_override, progress
+        self.label = label
         self.samples = SampleCollector(planned.plan.swap_ranges)
 
     def swapped_frames(self, frames, swap_range: FrameRange):
@@ -92,6 +96,7 @@ def swap_segments(
     clip_prefix: str,
     progress: ProgressCallback = no_progress,
     mask_override: Path | None = None,
+    label: LabelSettings = LabelSettings(),
 ) -> SwappedSegments:
     """Swap every range of the plan's swap ranges; on any failure no clip is left behind.
 
@@ -101,6 +106,8 @@ def swap_segments(
     engine = get_engine(engine) if isinstance(engine, str) else engine
     avatar = engine.prepare_avatar(avatar_rgb, settings)
     try:
+        if label.mode == "whole":
+            raise NotCopyable("a visible label on every frame")
         layout, not_copied_because = copy_layout(source, plan.keep_ranges), None
     except NotCopyable as exc:
         layout, not_copied_because = None, str(exc)
@@ -108,7 +115,7 @@ def swap_segments(
     report = SwapReport(engine=engine.name, avatar_warnings=list(avatar.quality.warnings))
     clips: list[SwappedClip] = []
     masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source, plan.swap_ranges)
-    swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress)
+    swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress, label)
     try:
         if layout is not None:
             for run, sps_id in zip(layout.runs, layout.run_sps_ids):
@@ -128,7 +135,7 @@ def swap_segments(
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
     return SwappedSegments(planned, tuple(clips), report, mask_path, layout, not_copied_because,
-                           tuple(swapper.samples.samples))
+                           tuple(swapper.samples.samples), label)
 
 
 def _swap_clip(swapper: _Swapper, swap_range: FrameRange, path: Path) -> SwappedClip:
@@ -156,7 +163,10 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
             fed: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (planes, RGB) given to the engine, in order
             for image in swapper.swapped_frames(_fed_rgb(planes, swap_range.length, source, fed), swap_range):
                 source_planes, source_rgb = fed.popleft()
-                writer.write(patch_yuv420(source_planes, source_rgb, image))
+                patched = patch_yuv420(source_planes, source_rgb, image)
+                if swapper.label.on(swapped=True):
+                    patched = draw_label_yuv420(patched, source.width, source.height, swapper.label)
+                writer.write(patched)
             index = swap_range.end
         for frame in planes:
             writer.write(frame)

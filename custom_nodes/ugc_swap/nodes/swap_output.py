@@ -15,6 +15,7 @@ from ..core.engines import FaceEngine, SwapSettings
 from ..core.engines.base import TARGET_MODES
 from ..core.faces.target import resolve_target
 from ..core.swap_segments import swap_segments
+from ..core.video.label import CORNERS, LABEL_MODES, LabelSettings
 from .comfy_progress import comfy_progress
 
 
@@ -48,6 +49,20 @@ def target_inputs() -> list[io.Input]:
     ]
 
 
+def label_inputs() -> list[io.Input]:
+    """The visible disclosure label (video/label.py): the inputs both face-replace nodes share."""
+    defaults = LabelSettings()
+    return [
+        io.Combo.Input("label", options=list(LABEL_MODES), default=defaults.mode,
+                       tooltip="A visible 'AI-generated' mark: none, on the swapped frames, or on the whole video "
+                               "(then every frame is re-encoded)."),
+        io.String.Input("label_text", display_name="label text", default=defaults.text),
+        io.Combo.Input("label_corner", display_name="label corner", options=list(CORNERS), default=defaults.corner),
+        io.Float.Input("label_size", display_name="label size", default=defaults.size, min=0.02, max=0.2, step=0.005,
+                       tooltip="Height of the label as a share of the frame's shorter side."),
+    ]
+
+
 def visible_mask_output() -> io.Video.Output:
     return io.Video.Output(
         "visible_mask", display_name="visible mask",
@@ -55,7 +70,8 @@ def visible_mask_output() -> io.Video.Output:
 
 
 def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings, mask_override=None,
-                target: str = "main", target_face_at_s: float = -1.0, target_face=None) -> io.NodeOutput:
+                target: str = "main", target_face_at_s: float = -1.0, target_face=None,
+                label: LabelSettings = LabelSettings()) -> io.NodeOutput:
     """(swapped_segments, summary, visible_mask) for the node's outputs; clips go to ComfyUI's temp folder."""
     photo = image_tensor_to_rgb(target_face) if target_face is not None else None
     settings = replace(settings, target=resolve_target(target, photo, target_face_at_s, planned_video.source))
@@ -68,6 +84,7 @@ def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapS
         clip_prefix=uuid.uuid4().hex,
         progress=comfy_progress(planned_video.plan.swapped_frame_count),
         mask_override=Path(mask_override.get_stream_source()) if mask_override is not None else None,
+        label=label,
     )
     report = swapped.report
     summary = f"{report.engine}: face found in {report.frames_with_face} of {report.frames} swap frames"

@@ -10,7 +10,8 @@ from comfy_api.latest import io
 from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ..core.wan.conditioning import ExternalConditioning
 from ..core.wan.work_region import MASK_SCOPES
-from .swap_output import mask_override_input, swap_output, target_inputs, visible_mask_output
+from ..core.video.label import LabelSettings
+from .swap_output import label_inputs, mask_override_input, swap_output, target_inputs, visible_mask_output
 from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 from .wan_sampler import ComfyWanSampler
@@ -68,6 +69,7 @@ class WanReplaceNode(io.ComfyNode):
                 *swap_setting_inputs(("occlusion",), {"occlusion": "Keep hands and objects in front of the face as "
                                                                    "filmed when pasting back."}),
                 *target_inputs(),
+                *label_inputs(),
                 mask_override_input("paste-back"),
             ],
             outputs=[
@@ -80,15 +82,16 @@ class WanReplaceNode(io.ComfyNode):
     @classmethod
     def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
                 generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
-                sampler_name: str, scheduler: str, target: str, target_face_at_s: float, clip_vision_output=None,
-                pose_video=None, character_mask=None, target_face=None, mask_override=None,
-                **settings) -> io.NodeOutput:
+                sampler_name: str, scheduler: str, target: str, target_face_at_s: float, label: str,
+                label_text: str, label_corner: str, label_size: float, clip_vision_output=None, pose_video=None,
+                character_mask=None, target_face=None, mask_override=None, **settings) -> io.NodeOutput:
         sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
                                   scheduler, motion_frames)
         wan = WanSettings(mask_scope, pixel_budget, generation_fps, window_length, motion_frames, seed)  # type: ignore[arg-type]
         external = _wired_in(pose_video, character_mask)
         return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external),
-                           swap_settings(settings), mask_override, target, target_face_at_s, target_face)
+                           swap_settings(settings), mask_override, target, target_face_at_s, target_face,
+                           LabelSettings(label, label_text, label_corner, label_size))
 
 
 def _wired_in(pose_video, character_mask) -> ExternalConditioning | None:
