@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,24 @@ def link_node_pack(base_dir: Path) -> Path:
     return link
 
 
+# What ComfyUI's process may see of the worker's environment: how to run (paths, locale, threads, GPUs, the
+# ffmpeg override), never the worker's secrets (cloud keys, webhook secret, Airtable and Pods keys, the C2PA key),
+# which it has no use for and which its nodes, logs and crash reports would otherwise carry.
+_CHILD_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR",
+                              "TMP", "TEMP", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONUNBUFFERED", "PYTHONHASHSEED",
+                              "PYTHONDONTWRITEBYTECODE", "UGC_SWAP_FFMPEG"})
+_CHILD_ENV_PREFIXES = ("LC_", "LD_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLOG_", "TF_",
+                       "XDG_", "PYTORCH_", "TORCH_", "SSL_CERT_", "GST_")
+_SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL")
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` a ComfyUI child process gets."""
+    return {name: value for name, value in environ.items()
+            if (name in _CHILD_ENV_NAMES or name.startswith(_CHILD_ENV_PREFIXES))
+            and not any(word in name.upper() for word in _SECRET_WORDS)}
+
+
 def wait_until_answering(url: str, timeout_s: float, process: subprocess.Popen,
                          describe_failure=lambda: "", probe_path: str = "/system_stats", name: str = "ComfyUI") -> None:
     """Poll `url` + `probe_path` until it answers; fail early if `process` (the server or its launcher) exits."""
@@ -108,7 +127,7 @@ class LocalComfyUI:
             "--base-directory", str(self.base_dir.resolve()),
             *(["--cpu"] if self.cpu else []), *self.extra_args,
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**child_environment(os.environ), "PYTHONUNBUFFERED": "1"}
         # glibc gives each thread that allocates its own malloc arena; torch, mediapipe and the node threads leave
         # ~40 MB of arena slack in ComfyUI at 1080p (measured). Two arenas keep it small; a caller's value wins.
         env.setdefault("MALLOC_ARENA_MAX", "2")

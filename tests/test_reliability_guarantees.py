@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ import requests
 from driver.s3_output import S3Settings, record_prefix
 
 from .worker_check import assert_complete_everywhere, assert_failed_everywhere
-from .worker_stack import BUCKET, PODS_API_KEY, SECRETS, running_worker
+from .worker_stack import BUCKET, PODS_API_KEY, SECRETS, comfyui_pids, running_worker
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 QUICK = "0-1 swap, 1-end keep"
@@ -104,6 +105,15 @@ def test_no_secret_reaches_a_log_result_webhook_or_airtable(worker, sample_video
     for place, text in places.items():
         for secret in (*SECRETS, "presigned-sig", "secret-path"):
             assert secret not in text, f"{secret!r} leaked into the {place}"
+
+
+def test_comfyui_runs_without_the_workers_secrets(worker):
+    stack, _ = worker
+    [pid] = comfyui_pids(stack.work_dir / "comfyui")
+    environment = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    for secret in (*SECRETS, "AWS_SECRET_ACCESS_KEY", "UGC_SWAP_C2PA_KEY", "UGC_SWAP_WEBHOOK_SECRET"):
+        assert secret not in environment, f"ComfyUI's process holds {secret!r}"
+    assert "PATH=" in environment, "ComfyUI still needs its ordinary environment"
 
 
 @pytest.mark.parametrize("entry", [pytest.param(["-m", "driver", "serve", "--port", "0"], id="pods"),
