@@ -114,8 +114,13 @@ def run_swap_job(
         target_name = client.upload_input(job.target_face_path,
                                           f"ugc_{job.job_id}_target{job.target_face_path.suffix or '.png'}")
     timings["upload_inputs"] = time.monotonic() - started
-    result = client.run(build_graph(job, video_name, avatar_name, target_face_name=target_name), timeout_s,
-                        on_progress)
+    graph = build_graph(job, video_name, avatar_name, target_face_name=target_name)
+    titled = None
+    if on_progress is not None:  # progress names the node by its title, which says the step (progress_text.py)
+        titles = {node_id: node.get("_meta", {}).get("title", node_id) for node_id, node in graph.items()}
+        report = on_progress
+        titled = lambda node, value, maximum: report(titles.get(node, node), value, maximum)  # noqa: E731
+    result = client.run(graph, timeout_s, titled)
     timings["comfyui"] = result.execution_s
     summaries, qualities = result.ui_values("ugc_swap_summary"), result.ui_values("ugc_swap_quality")
     videos = [f for f in result.files() if f.filename.endswith(".mp4")]

@@ -125,10 +125,11 @@ def test_airtable_refusing_a_field_is_a_clear_error_and_the_video_still_ships(wo
 
 
 def _frames_done(progress: str | None) -> int | None:
-    """5 for 'swapping faces: 5/300 frames (2%)', None before the swap reports frames."""
-    if not progress or not progress.startswith("swapping faces:"):
+    """5 for '8% swapping faces: 5/300 frames', None before the swap reports frames."""
+    step = progress.split(" ", 1)[1] if progress and "% " in progress else ""
+    if not step.startswith("swapping faces:"):
         return None
-    return int(progress.split(":")[1].split("/")[0])
+    return int(step.split(":")[1].split("/")[0])
 
 
 def kill_comfyui_while_swapping(api: str, stack, job_id: str, kills: int, first_at: int = 150) -> dict:
