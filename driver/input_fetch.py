@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from ugc_swap.core.errors import VideoInputError
-from ugc_swap.core.video.video_probe import VideoInfo, probe_video
+from ugc_swap.core.video.video_probe import VideoInfo, pictures_end_s, probe_video
 
 from .content_sniff import Role, describe_mismatch, sniff_kind
 from .errors import (
@@ -39,6 +39,8 @@ from .url_safety import AddressPolicy, check_url_destination
 
 _CHUNK = 256 * 1024
 _SNIFF_BYTES = 512
+# A file whose stored pictures end this much (s) before its announced duration was cut off in transfer.
+_CUT_SHORT_SLACK_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,10 @@ def check_input_file(path: Path, role: Role, what: str, limits: InputLimits) -> 
         )
     if info.duration_s > limits.max_video_seconds:
         raise InputTooLongError(f"{what}: {info.duration_s:.1f} s is longer than the limit of {limits.max_video_seconds:g} s")
+    stored = pictures_end_s(path) - info.video_start_s
+    if stored < info.duration_s - _CUT_SHORT_SLACK_S:
+        raise VideoInputError(f"{what}: the file is cut short: its pictures stop at {max(stored, 0):.1f} s of the "
+                              f"{info.duration_s:.1f} s it announces (an incomplete upload or download)")
     return info
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -13,6 +14,7 @@ from driver.input_fetch import InputLimits, fetch_input, redact_url
 from driver.s3_output import S3Settings, s3_client
 from driver.url_safety import AddressPolicy, is_public_address
 from ugc_swap.core.errors import UgcSwapError
+from ugc_swap.core.video.video_stream import ffmpeg_executable
 
 from .file_server import FileServer, Route
 from .moto_s3 import aws_test_credentials
@@ -84,10 +86,22 @@ def test_a_video_where_the_image_belongs_and_a_broken_image(files, tmp_path, fac
     assert failure(files.url("/broken.png"), tmp_path, role="image").code == "input_wrong_type"
 
 
-def test_truncated_video_is_refused(files, tmp_path, faceless_video):
-    files.routes["/cut.mp4"] = Route(body=faceless_video.read_bytes()[:5000])
+@pytest.mark.parametrize("keep, index_at_end", [(5000, False), (1 / 3, False), (1 / 2, True)])
+def test_a_video_cut_short_is_refused_naming_the_input_not_the_worker(files, tmp_path, faceless_video, keep,
+                                                                       index_at_end):
+    """Cut off in its first bytes, after its index with a third of its pictures, or before an index kept at the
+    end (as cameras write it): refused before any work, in words about the input, never a path, errno or call."""
+    data = faceless_video.read_bytes()
+    if index_at_end:
+        moved = tmp_path / "index_at_end.mp4"
+        subprocess.run([ffmpeg_executable(), "-v", "error", "-y", "-i", str(faceless_video), "-c", "copy", str(moved)],
+                       check=True)
+        data = moved.read_bytes()
+    files.routes["/cut.mp4"] = Route(body=data[:keep if isinstance(keep, int) else int(len(data) * keep)])
     error = failure(files.url("/cut.mp4"), tmp_path)
-    assert error.code == "invalid_video" and error.message.startswith("source_video_url:")
+    assert error.code == "invalid_video" and error.message.startswith("source_video_url:"), error.message
+    for internal in (str(tmp_path), "/tmp", "Errno", "avcodec", "0x"):
+        assert internal not in error.message, error.message
 
 
 def test_redirect_loop(files, tmp_path):

@@ -48,7 +48,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     try:
         container = av.open(path)
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise VideoInputError(f"not a readable video file ({type(exc).__name__}: {exc})") from None
+        raise VideoInputError(f"not a readable video file ({_reason(exc)})") from None
     with container:
         if not container.streams.video:
             raise VideoInputError("the file has no video stream")
@@ -78,6 +78,30 @@ def probe_video(path: str | Path) -> VideoInfo:
             full_range=stream.codec_context.color_range == _FULL_RANGE,
             video_start_s=_video_start(container, stream),
         )
+
+
+def _reason(exc: Exception) -> str:
+    """What FFmpeg says went wrong, without the file's path, error number or the internal call that failed:
+    messages go to the customer."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return reason.lower() if reason else "unreadable data"
+
+
+def pictures_end_s(path: str | Path) -> float:
+    """When the last picture actually stored in the file ends, read from its packets (no decoding): shorter than
+    the announced duration when a download or upload was cut off."""
+    import av
+
+    end = 0.0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    except (av.error.FFmpegError, IndexError):
+        pass  # the end so far is the end
+    return end
 
 
 def _video_start(container, stream) -> float:
@@ -117,7 +141,7 @@ def _scan_packets(container, stream) -> tuple[list[float], int]:
             if len(times) >= _VFR_SAMPLE_PACKETS and rotation is not None:
                 break
     except av.error.FFmpegError as exc:
-        raise VideoInputError(f"the video stream cannot be decoded ({exc})") from None
+        raise VideoInputError(f"the video stream cannot be decoded ({_reason(exc)})") from None
     if rotation is None:
         raise VideoInputError("no frame of the video stream could be decoded (corrupt or truncated file?)")
     return sorted(times), rotation
