@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent / "custom_nodes")]
+# The SDK logs each handler's whole output at DEBUG, its default: that is the customer's signed video URL, valid
+# for days, in the worker log. INFO unless the deployer asks for more.
+os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 
 import runpod  # noqa: E402 (the path above must be set first)
 
@@ -29,8 +32,11 @@ def worker() -> SwapWorker:
 
 
 def handler(job: dict) -> dict:
-    result = worker().handle(job.get("input"), progress=lambda text: runpod.serverless.progress_update(job, text))
-    return for_runpod_api(result)
+    # Progress goes to Runpod's job endpoint, which exists only on Runpod: the local API (--rp_serve_api) has none,
+    # and the SDK would log a failed post for every update.
+    on_runpod = bool(os.environ.get("RUNPOD_WEBHOOK_POST_OUTPUT"))
+    progress = (lambda text: runpod.serverless.progress_update(job, text)) if on_runpod else None
+    return for_runpod_api(worker().handle(job.get("input"), progress=progress))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ environment, exactly as a Runpod template sets it.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 import requests
 
@@ -67,3 +69,13 @@ def test_comfyui_started_once_for_all_jobs(runpod_api):
     stack, _ = runpod_api
     log = (stack.work_dir / "worker.log").read_text()
     assert log.count("starting ComfyUI under") == 1, "ComfyUI must start once per worker, not per job"
+
+
+def test_the_log_holds_no_result_url_and_no_failed_progress_post(runpod_api, sample_video, avatar_png):
+    stack, api = runpod_api
+    request = stack.make_request(sample_video, avatar_png, "log-check", segments="0-1 swap, 1-end keep")
+    output = requests.post(f"{api}/runsync", json=request, timeout=900).json()["output"]
+    signature = parse_qs(urlparse(output["output_video_url"]).query)["X-Amz-Signature"][0]
+    log = (stack.work_dir / "worker.log").read_text()
+    assert signature not in log, "the customer's signed video URL is in the worker log"
+    assert "Failed to return job results" not in log

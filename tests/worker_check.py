@@ -46,8 +46,9 @@ def assert_complete_everywhere(stack: WorkerStack, request: dict, output: dict, 
     assert key.startswith(f"ugc-swap/{record_id}/")
     # The bucket holds the result, its preview and the receipt: no copy of the customer's photo or video.
     listed = stack.s3().list_objects_v2(Bucket=BUCKET, Prefix=f"ugc-swap/{record_id}/")["Contents"]
-    inputs = {stack.files.routes[urlparse(request["input"][name]).path].file.stat().st_size
-              for name in ("source_video_url", "avatar_image_url")}
+    given = request["input"]
+    inputs = {stack.files.routes[urlparse(given.get(name) or given[old]).path].file.stat().st_size
+              for name, old in (("source_video_url", "video_url"), ("avatar_image_url", "avatar_url"))}
     for stored in listed:
         assert stored["Key"].endswith((".mp4", "_preview.jpg", "/_result.json")), stored["Key"]
         assert stored["Size"] not in inputs, f"{stored['Key']} looks like a copy of an input"
