@@ -5,6 +5,8 @@ Make.com maps these fields straight into the Airtable row, so the names are part
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 from ugc_swap.core.errors import UgcSwapError
@@ -68,8 +70,11 @@ def as_known_error(exc: BaseException) -> UgcSwapError:
 
 
 def for_runpod_api(result: dict[str, Any]) -> dict[str, Any]:
-    """The result as a Runpod-style handler returns it: a Failed job also carries `error`, which makes the
-    job FAILED in Runpod's (and our Pods server's) /status while the rest stays in its output."""
+    """The result as a Runpod-style handler returns it: a Failed job also carries `error`, which makes the job
+    FAILED in Runpod's (and our Pods server's) /status. Runpod's API keeps only `error` of a failed job, so it is
+    the failure as a JSON string ({"error_code", "error_message", "record_id", "job_id"}) a Make.com scenario
+    parses, not prose."""
     if result.get("status") == FAILED:
-        return {**result, "error": f"[{result['error_code']}] {result['error_message']}"}
+        failure = {k: result.get(k) for k in ("error_code", "error_message", "record_id", "job_id")}
+        return {**result, "error": json.dumps(failure)}
     return result

@@ -12,7 +12,7 @@ import requests
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader
 
-from .worker_check import assert_complete_everywhere, assert_failed_everywhere
+from .worker_check import assert_complete_everywhere, assert_failed_everywhere, runpod_failure
 from .worker_stack import PODS_API_KEY, running_worker
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
@@ -71,7 +71,7 @@ def test_a_failed_job_is_failed_with_its_result_kept(pods_api, sample_video, ava
     request = stack.make_request(sample_video, avatar_png, "pods-no-face")
     request["input"]["avatar_image_url"] = stack.files.serve_file("/pods-no-face/avatar.mp4", faceless_video)
     answer = requests.post(f"{api}/runsync?wait=600000", json=request, headers=AUTH, timeout=900).json()
-    assert answer["status"] == "FAILED" and answer["error"].startswith("[input_wrong_type]"), answer
+    assert answer["status"] == "FAILED" and runpod_failure(answer)["error_code"] == "input_wrong_type", answer
     assert answer["output"]["status"] == "Failed" and answer["output"]["error_code"] == "input_wrong_type"
     assert_failed_everywhere(stack, request, "input_wrong_type", answer["output"])
 

@@ -26,7 +26,7 @@ from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 
 from .fault_proxy import CuttableTcpProxy, FaultyHttpProxy
 from .moto_s3 import aws_test_credentials
-from .worker_check import assert_complete_everywhere, assert_failed_everywhere
+from .worker_check import assert_complete_everywhere, assert_failed_everywhere, runpod_failure
 from .worker_stack import BUCKET, PODS_API_KEY, comfyui_pids, running_worker
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
@@ -74,7 +74,7 @@ def test_s3_failing_for_good_fails_the_job_with_nothing_uploaded(worker, s3_prox
     request = stack.make_request(sample_video, avatar_png, "s3-500", segments=QUICK)
     answer = runsync(api, request)
     s3_proxy.failures.clear()
-    assert answer["status"] == "FAILED" and answer["error"].startswith("[upload_failed]"), answer
+    assert answer["status"] == "FAILED" and runpod_failure(answer)["error_code"] == "upload_failed", answer
     assert_failed_everywhere(stack, request, "upload_failed", answer["output"])
 
 
@@ -172,7 +172,8 @@ def test_comfyui_killed_twice_fails_clearly_and_the_next_job_runs(worker, slow_v
     request = stack.make_request(slow_video, avatar_png, "comfy-killed-twice", segments="0-10 swap")
     queued = requests.post(f"{api}/run", json=request, headers=AUTH, timeout=30).json()
     answer = kill_comfyui_while_swapping(api, stack, queued["id"], kills=2)
-    assert answer["status"] == "FAILED" and "stopped during the job twice" in answer["error"], answer
+    assert answer["status"] == "FAILED", answer
+    assert "stopped during the job twice" in runpod_failure(answer)["error_message"], answer
     assert_failed_everywhere(stack, request, "comfyui_unavailable", answer["output"])
     after = stack.make_request(sample_video, avatar_png, "after-kills", segments=QUICK)
     assert runsync(api, after)["status"] == "COMPLETED"

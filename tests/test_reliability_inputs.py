@@ -10,7 +10,7 @@ from driver.comfy_server import free_port
 
 from . import bad_media
 from .file_server import Route
-from .worker_check import assert_failed_everywhere
+from .worker_check import assert_failed_everywhere, runpod_failure
 from .worker_stack import PODS_API_KEY, running_worker
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
@@ -43,7 +43,7 @@ def run_failing(worker, request: dict, code: str) -> dict:
     stack, api = worker
     answer = requests.post(f"{api}/runsync?wait=300000", json=request, headers=AUTH, timeout=400).json()
     assert answer["status"] == "FAILED", answer
-    assert answer["error"].startswith(f"[{code}] "), answer["error"]
+    assert runpod_failure(answer)["error_code"] == code, answer["error"]
     assert_failed_everywhere(stack, request, code, answer["output"])
     return answer["output"]
 
@@ -150,7 +150,8 @@ def test_malformed_request(worker, sample_video, avatar_png, change, words):
             request["input"][key] = value
     _, api = worker
     answer = requests.post(f"{api}/runsync?wait=60000", json=request, headers=AUTH, timeout=90).json()
-    assert answer["status"] == "FAILED" and words in answer["error"] and "[invalid_request]" in answer["error"]
+    failure = runpod_failure(answer)
+    assert answer["status"] == "FAILED" and words in failure["error_message"] and failure["error_code"] == "invalid_request"
     if isinstance(request["input"].get("record_id"), str):
         assert_failed_everywhere(stack, request, "invalid_request", answer["output"])
     else:  # no usable record id: nothing to update in Airtable, but the webhook still says what went wrong

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from .worker_check import assert_complete_everywhere, assert_failed_everywhere
+from .worker_check import assert_complete_everywhere, assert_failed_everywhere, runpod_failure
 from .worker_stack import running_worker
 
 
@@ -49,7 +49,11 @@ def test_a_bad_avatar_fails_everywhere_with_nothing_uploaded(runpod_api, sample_
     request = stack.make_request(sample_video, avatar_png, "bad-avatar")
     request["input"]["avatar_image_url"] = stack.serve_text_as("/bad-avatar/face.png", b"<html>Access denied</html>")
     answer = requests.post(f"{api}/runsync", json=request, timeout=300).json()
-    assert answer["status"] == "FAILED" and answer["error"].startswith("[input_wrong_type] avatar_image_url:"), answer
+    assert answer["status"] == "FAILED", answer
+    # Runpod's API keeps only `error` of a failed job: the failure is machine-readable there.
+    failure = runpod_failure(answer)
+    assert failure["error_message"].startswith("avatar_image_url:") and failure["error_code"] == "input_wrong_type"
+    assert failure["record_id"] == request["input"]["record_id"] and failure["job_id"]
     assert_failed_everywhere(stack, request, "input_wrong_type")
 
 
@@ -60,8 +64,8 @@ def test_a_malformed_request_names_the_field(runpod_api):
                          "webhook_url": stack.webhook.url + "/hook/secret-path"}}
     answer = requests.post(f"{api}/runsync", json=request, timeout=60).json()
     assert answer["status"] == "FAILED", answer
-    assert "'source_video_url' must be a http/https/s3 URL" in answer["error"]
-    assert "missing 'avatar_image_url'" in answer["error"]
+    assert "'source_video_url' must be a http/https/s3 URL" in runpod_failure(answer)["error_message"]
+    assert "missing 'avatar_image_url'" in runpod_failure(answer)["error_message"]
     assert_failed_everywhere(stack, request, "invalid_request")
 
 

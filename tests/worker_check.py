@@ -95,3 +95,8 @@ def assert_failed_everywhere(stack: WorkerStack, request: dict, code: str, resul
     listed = stack.s3().list_objects_v2(Bucket=BUCKET, Prefix=f"ugc-swap/{record_id}/")
     assert listed.get("KeyCount", 0) == 0, "a failed job uploaded something"
     _assert_nothing_left_and_nothing_leaked(stack, result or webhook)
+
+
+def runpod_failure(answer: dict) -> dict:
+    """A FAILED job's `error`, as Runpod's API (and the Pods server) keeps it: the failure as JSON."""
+    return json.loads(answer["error"])
