@@ -78,3 +78,12 @@ def for_runpod_api(result: dict[str, Any]) -> dict[str, Any]:
         failure = {k: result.get(k) for k in ("error_code", "error_message", "record_id", "job_id")}
         return {**result, "error": json.dumps(failure)}
     return result
+
+
+def resent(earlier: dict[str, Any], job_id: str, elapsed_s: float) -> dict[str, Any]:
+    """A repeat of a record that already has its video: the earlier result with fresh URLs, said to be a re-send
+    (by `job_id`, this request's) with this request's own time and cost; the making's figures under `original`."""
+    original = {k: earlier[k] for k in ("timings_s", "stages_s", "cost") if k in earlier}
+    answer = {k: v for k, v in earlier.items() if k not in original}
+    return {**answer, "reused": True, "resent_by": job_id, "original": original,
+            "timings_s": {"total": round(elapsed_s, 3)}, "cost": {"usd": 0.0, "seconds": round(elapsed_s, 3)}}

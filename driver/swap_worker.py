@@ -30,7 +30,7 @@ from .job_ledger import JobLedger
 from .c2pa_manifest import read_manifest
 from .job_provenance import check_consent, sign_result, trust_anchors
 from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, with_report
-from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result
+from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result, resent
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
 from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, label_defaults, run_swap_job
@@ -86,7 +86,7 @@ class SwapWorker:
                 earlier = None if request.force else ledger.finished(request.record_id)
                 if earlier is not None:
                     log.info("record %s already has a video (job %s); answering with it", record_id, earlier["job_id"])
-                    return self._report({**earlier, "reused": True}, webhook_url)
+                    return self._report(resent(earlier, job_id, time.monotonic() - started), webhook_url)
                 holder = ledger.claim(request.record_id, job_id)
                 if holder is not None:
                     log.info("record %s is being made by job %s; not starting it twice", record_id, holder)
@@ -266,7 +266,10 @@ class SwapWorker:
             log.error("webhook not sent: %s", error)
             return {"delivered": False, "status_code": None, "error": str(error)}
         body = {k: v for k, v in result.items() if k != "airtable_error"}
-        delivery = send_webhook(url, body, f"{result['job_id']}-{result['status'].lower()}", self.config.webhook)
+        # A re-send is a message of its own: a receiver that drops duplicates must still see its fresh URL.
+        key = f"{result['job_id']}-{result['status'].lower()}" + (f"-resent-{result['resent_by']}"
+                                                                   if result.get("resent_by") else "")
+        delivery = send_webhook(url, body, key, self.config.webhook)
         return {"delivered": delivery.delivered, "status_code": delivery.status_code, "error": delivery.error}
 
     def _airtable(self, method: str, record_id: str, *args: str | None) -> str | None:

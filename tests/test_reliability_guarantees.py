@@ -47,6 +47,13 @@ def test_the_same_record_twice_gives_one_video_unless_forced(worker, sample_vide
     assert again["output_video_url"].split("?")[0] == first["output_video_url"].split("?")[0]
     assert len(videos_of(stack, record_id)) == 1
     assert [b["status"] for b in stack.webhook_bodies() if b["record_id"] == record_id] == ["Complete", "Complete"]
+    # The re-send is a message of its own (its own key, its own time and cost; the making's figures kept apart),
+    # so a receiver that drops duplicate keys still gets the fresh URL.
+    keys = [r.headers.get("Idempotency-Key") for r in stack.webhook.requests
+            if json.loads(r.body)["record_id"] == record_id]
+    assert len(set(keys)) == 2, keys
+    assert again["resent_by"] and again["resent_by"] != first["job_id"] and again["cost"]["usd"] == 0.0
+    assert again["original"]["timings_s"] == first["timings_s"] and again["timings_s"] != first["timings_s"]
     forced = runsync(api, {"input": {**request["input"], "force": True}})
     assert forced["job_id"] != first["job_id"] and "reused" not in forced
     assert len(videos_of(stack, record_id)) == 2
