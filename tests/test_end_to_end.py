@@ -150,10 +150,13 @@ def test_bad_graph_inputs_come_back_as_errors_naming_what_is_wrong(client, facel
 def test_cli_runs_one_job_against_the_server(comfyui, faceless_video, avatar_png, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "driver", "--video", str(faceless_video), "--avatar", str(avatar_png),
-         "--segments", "0-2 swap", "--comfy-url", comfyui.url, "--out-dir", str(tmp_path)],
+         "--segments", "0-2 swap, 20-25 swap", "--comfy-url", comfyui.url, "--out-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Result: " in result.stdout and "warning: no face was found" in result.stdout
+    # The 8 s video has no 20-25 s: the plan is cut to it, and says so.
+    assert "warning: segments: swap 20-25 s lies past the end of the 8.00 s video; left out" in result.stdout
+    assert "Signed with a C2PA manifest by 'ugc-swap local (untrusted) signer'" in result.stdout
     assert "Before/after sheet: " in result.stdout and "identity not measured" in result.stdout
     assert len(list(tmp_path.glob("ugc_swap_*.mp4"))) == 1

@@ -45,6 +45,12 @@ def test_short_video_clamps_and_drops_empty_segments():
     assert plan.keep_ranges == (FrameRange(150, 360),)
     partial = resolve_plan(parse_segment_plan(DEFAULT_SEGMENT_PLAN), Fraction(30), 17 * 30)
     assert partial.swap_ranges == (FrameRange(0, 150), FrameRange(450, 510))
+    # Cut to the video, never in silence: each warning names the segment and what was done with it.
+    assert plan.clamped == ("segments: swap 15-20 s lies past the end of the 12.00 s video; left out",)
+    assert partial.clamped == ("segments: swap 15-20 s runs past the end of the 17.00 s video; swapped 15-17.00 s",)
+    whole = resolve_plan(parse_segment_plan("0-500 swap"), Fraction(30), 12 * 30)
+    assert whole.swap_ranges == (FrameRange(0, 360),) and "swap 0-500 s runs past the end" in whole.clamped[0]
+    assert resolve_plan(parse_segment_plan("0-5 swap, 5-end keep"), Fraction(30), 12 * 30).clamped == ()
 
 
 def test_longer_video_keeps_everything_the_plan_does_not_cover():

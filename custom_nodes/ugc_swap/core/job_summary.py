@@ -30,7 +30,7 @@ def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_second
         ],
         "frames_swapped": report.frames,
         "frames_with_face": report.frames_with_face,
-        "warnings": report.warnings(),
+        "warnings": [*plan.clamped, *report.warnings()],
         # Untouched frames copied as the source's own pictures (not re-encoded), and why none were, if so.
         "stitch": {"frames_copied": stitched.copied_frames, "frames_encoded": stitched.encoded_frames,
                    "not_copied_because": stitched.not_copied_because},

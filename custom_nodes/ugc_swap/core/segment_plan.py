@@ -58,6 +58,8 @@ class ResolvedPlan:
     frame_count: int
     swap_ranges: tuple[FrameRange, ...]
     keep_ranges: tuple[FrameRange, ...]
+    # What of the plan ran past the video's end, said as warnings (the plan is cut to the video, not refused).
+    clamped: tuple[str, ...] = ()
 
     @property
     def swapped_frame_count(self) -> int:
@@ -156,18 +158,24 @@ def resolve_plan(segments: tuple[Segment, ...], fps: Fraction, frame_count: int)
     """Bind a plan to a video of `frame_count` frames at `fps`: clamp to the end, drop empty ranges."""
     if frame_count <= 0:
         raise SegmentPlanError("the video has no frames")
-    swap_ranges = []
+    swap_ranges, clamped = [], []
+    duration = float(frame_count / fps)
     for seg in segments:
         if seg.action != "swap":
             continue
         start = min(seconds_to_frame(seg.start_s, fps), frame_count)
         end = frame_count if seg.end_s is None else min(seconds_to_frame(seg.end_s, fps), frame_count)
+        named = f"swap {seg.start_s:g}-{seg.end_s:g} s"
         if end > start:
             swap_ranges.append(FrameRange(start, end))
+            if seg.end_s is not None and seg.end_s > duration + 0.5 / float(fps):
+                clamped.append(f"segments: {named} runs past the end of the {duration:.2f} s video; swapped "
+                               f"{seg.start_s:g}-{duration:.2f} s")
+        elif seg.end_s is not None:
+            clamped.append(f"segments: {named} lies past the end of the {duration:.2f} s video; left out")
     if not swap_ranges:
-        duration = float(frame_count / fps)
         raise SegmentPlanError(f"every swap segment lies past the end of the video ({duration:.2f} s long)")
-    return ResolvedPlan(fps, frame_count, tuple(swap_ranges), _gaps(swap_ranges, frame_count))
+    return ResolvedPlan(fps, frame_count, tuple(swap_ranges), _gaps(swap_ranges, frame_count), tuple(clamped))
 
 
 def _gaps(swap_ranges: list[FrameRange], frame_count: int) -> tuple[FrameRange, ...]:
