@@ -237,8 +237,9 @@ def test_sources_that_cannot_be_copied_are_encoded_whole(tmp_path):
     assert len(out) == 240 and min(psnr(out[k], source[k]) for k in range(45, 135)) >= 38
 
     bt601 = tmp_path / "bt601.mp4"
+    # BT.601 in the stream and in the container's colour box (which a copy otherwise keeps from the source).
     subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(video), "-c", "copy", "-bsf:v",
-                    "h264_metadata=matrix_coefficients=6", str(bt601)], check=True)
+                    "h264_metadata=matrix_coefficients=6", "-colorspace", "bt470bg", str(bt601)], check=True)
     with pytest.raises(NotCopyable, match="BT.709"):
         scan_source(plan_video(bt601, PLAN).source)
 
