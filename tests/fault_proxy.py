@@ -97,8 +97,9 @@ class CuttableTcpProxy:
         return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
 
     def cut_all(self) -> int:
-        """Reset every connection open through the proxy; returns how many were cut."""
-        open_now, self._sockets = self._sockets, []
+        """Reset every connection still open through the proxy; returns how many were open (a connection already
+        closed by either side does not count)."""
+        open_now, self._sockets = [s for s in self._sockets if s.fileno() != -1], []
         for sock in open_now:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -133,11 +134,12 @@ class CuttableTcpProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
+            for sock in (source, sink):  # closed, so cut_all sees the connection is over
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                sock.close()
 
     def __exit__(self, *exc: object) -> None:
         self._running = False

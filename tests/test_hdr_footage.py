@@ -4,7 +4,6 @@ stitch and H.264 encode; and the customer's face keeps the avatar's skin."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 import av
 import cv2

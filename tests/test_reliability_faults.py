@@ -8,9 +8,9 @@ drops and a full disk are driven through the same driver code in-process against
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import signal
-import threading
 import time
 from fractions import Fraction
 
@@ -223,20 +223,20 @@ def test_a_nearly_full_disk_fails_before_any_work(inprocess_worker, avatar_png):
         assert files.hits == [], "nothing may be downloaded when the disk is full"
 
 
-def test_a_dropped_websocket_falls_back_and_the_job_finishes(comfyui, sample_video, avatar_png, tmp_path):
+def test_a_dropped_websocket_falls_back_and_the_job_finishes(comfyui, sample_video, avatar_png, tmp_path, caplog):
     port = int(comfyui.url.rsplit(":", 1)[1])
-    with CuttableTcpProxy(port) as proxy:
-        outcome: dict = {}
-        job = SwapJob(sample_video, avatar_png, "0-4 swap, 4-end keep")
-        runner = threading.Thread(target=lambda: outcome.update(
-            result=run_swap_job(ComfyClient(proxy.url), job, tmp_path, timeout_s=300)))
-        runner.start()
-        time.sleep(4)
-        cut = proxy.cut_all()
-        runner.join(300)
-    assert cut >= 1, "the websocket should have been open when the network dropped"
-    assert "result" in outcome and outcome["result"].output_path.is_file()
-    assert outcome["result"].summary["frames_swapped"] == 120
+    job = SwapJob(sample_video, avatar_png, "0-4 swap, 4-end keep")
+    open_when_cut: list[int] = []
+
+    def cut_mid_swap(node, value, maximum):  # the network drops while the job runs, 30 frames into the swap
+        if not open_when_cut and value >= 30:
+            open_when_cut.append(proxy.cut_all())
+
+    with CuttableTcpProxy(port) as proxy, caplog.at_level(logging.WARNING, logger="driver.comfy_client"):
+        result = run_swap_job(ComfyClient(proxy.url), job, tmp_path, timeout_s=300, on_progress=cut_mid_swap)
+    assert open_when_cut and open_when_cut[0] >= 1, "the websocket should have been open when the network dropped"
+    assert "websocket dropped" in caplog.text, "the client must have taken its fallback"
+    assert result.output_path.is_file() and result.summary["frames_swapped"] == 120
 
 
 class _ForgottenSocketClient(ComfyClient):
