@@ -53,7 +53,7 @@ def parse_job_request(event: Any) -> JobRequest:
         raise InvalidRequestError("; ".join(problems))
     own = {"record_id", "source_video_url", "avatar_image_url", "webhook_url", "segments", "engine", "force",
            "target_face_url", "consent"}
-    options = {f.name: values[f.name] for f in graph_fields() if f.name not in own}
+    options = {f.name: values[f.name] for f in graph_fields() if f.name not in own and values[f.name] is not None}
     return JobRequest(**{name: values[name] for name in own}, options=options)
 
 
