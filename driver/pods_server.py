@@ -194,7 +194,7 @@ class _DrainingServer(uvicorn.Server):
 
 
 def serve(handler: JobHandler, host: str, port: int, api_key: str | None, *, max_queued: int = DEFAULT_MAX_QUEUED,
-          retention_s: float = DEFAULT_RETENTION_S, log_level: str = "info") -> None:
+          retention_s: float = DEFAULT_RETENTION_S, log_level: str = "info", fd: int | None = None) -> None:
     """Serve the API under uvicorn until SIGTERM/SIGINT, then return once the running job has finished (see
     `_DrainingServer`). A second signal stops it at once and, as uvicorn does, ends the process by that signal."""
     if api_key is None:
@@ -203,5 +203,7 @@ def serve(handler: JobHandler, host: str, port: int, api_key: str | None, *, max
     # One process, never uvicorn's `workers`: the queue and the job records live in this process's memory, so a
     # second process would keep its own queue, run a second job on the same GPU, and 404 the other's job ids.
     # The graceful-shutdown timeout only bounds idle or stuck connections: the job itself was waited for before.
-    config = uvicorn.Config(app, host=host, port=port, workers=1, log_level=log_level, timeout_graceful_shutdown=10)
+    # `fd`: a socket its parent bound and handed over (no window in which another process can take the port).
+    config = uvicorn.Config(app, host=host, port=port, fd=fd, workers=1, log_level=log_level,
+                            timeout_graceful_shutdown=10)
     _DrainingServer(config, app.state.queue).run()

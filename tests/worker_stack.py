@@ -140,10 +140,20 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
     with pytest.MonkeyPatch.context() as patch:
         aws_test_credentials(patch)  # the test process reads S3 too
         with WorkerStack(s3_endpoint, work_dir) as stack:
-            port = free_port()
-            command = [arg.replace("{port}", str(port)) for arg in args]
             env = stack.environment(**env_overrides)
-            process = (launch or start_worker_process)(command, env, port, work_dir / "worker.log", probe_path)
+            # The worker binds its port itself (the runpod SDK takes only a number), so a port found free may be
+            # taken before it does: a worker that exits for that reason is started again on another one.
+            for attempt in range(3):
+                port = free_port()
+                command = [arg.replace("{port}", str(port)) for arg in args]
+                try:
+                    process = (launch or start_worker_process)(command, env, port, work_dir / "worker.log",
+                                                               probe_path)
+                    break
+                except Exception:
+                    log = (work_dir / "worker.log").read_text(errors="replace")[-3000:]
+                    if attempt == 2 or "address already in use" not in log.lower():
+                        raise
             try:
                 yield stack, f"http://127.0.0.1:{port}"
             finally:
