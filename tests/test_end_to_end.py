@@ -10,7 +10,7 @@ import pytest
 from driver.comfy_client import ComfyClient
 from driver.errors import ComfyValidationError
 from driver.swap_job import SwapJob, build_graph, run_swap_job
-from driver.workflow import load_api_workflow
+from driver.workflow import FACE_REPLACE, STITCH, load_api_workflow
 from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.segment_plan import DEFAULT_SEGMENT_PLAN, parse_segment_plan, resolve_plan
 from ugc_swap.core.video.video_probe import probe_video
@@ -62,7 +62,8 @@ def test_long_nodes_drive_the_progress_bar(default_job, progress_messages):
     by_node = {}
     for node, value, maximum in progress_messages:
         by_node.setdefault(node, []).append((value, maximum))
-    face_replace, stitch = by_node.get("4", []), by_node.get("5", [])
+    # The driver names each node by its title (progress_text.py turns the title into the step).
+    face_replace, stitch = by_node.get(FACE_REPLACE, []), by_node.get(STITCH, [])
     assert face_replace and face_replace[-1] == (300, 300), "Face Replace reported no progress over its 300 frames"
     assert stitch and stitch[-1] == (900, 900), "Stitch reported no progress over the 900 frames"
     assert [v for v, _ in face_replace] == sorted(v for v, _ in face_replace)
