@@ -165,7 +165,7 @@ def resolve_plan(segments: tuple[Segment, ...], fps: Fraction, frame_count: int)
             continue
         start = min(seconds_to_frame(seg.start_s, fps), frame_count)
         end = frame_count if seg.end_s is None else min(seconds_to_frame(seg.end_s, fps), frame_count)
-        named = f"swap {seg.start_s:g}-{seg.end_s:g} s"
+        named = f"swap {seg.start_s:g}-{'end' if seg.end_s is None else f'{seg.end_s:g}'} s"
         if end > start:
             swap_ranges.append(FrameRange(start, end))
             if seg.end_s is not None and seg.end_s > duration + 0.5 / float(fps):
