@@ -42,6 +42,8 @@ class ComfyService:
     ready_timeout_s: float = 300.0
     _server: LocalComfyUI | None = field(default=None, init=False, repr=False)
     restarts: int = field(default=0, init=False)
+    # A restart failed: this machine cannot run ComfyUI any more (the Runpod handler then asks for a new worker).
+    broken: bool = field(default=False, init=False)
 
     def start(self) -> ComfyService:
         if self.external_url is None and self._server is None:
@@ -72,7 +74,12 @@ class ComfyService:
             self._server.stop()
             self._server = None
         self.restarts += 1
-        self.start()
+        try:
+            self.start()
+        except ComfyUnavailableError:
+            self.broken = True
+            raise
+        self.broken = False
 
     @property
     def owned_base_dir(self) -> Path | None:

@@ -257,3 +257,37 @@ def test_a_socket_comfyui_has_forgotten_still_lets_the_job_finish(comfyui, sampl
     result = run_swap_job(_ForgottenSocketClient(comfyui.url), job, tmp_path, timeout_s=240)
     assert result.output_path.is_file() and result.summary["frames_swapped"] == 30
     assert time.monotonic() - started < 200, "the job should end by polling /history, not by its timeout"
+
+
+def test_a_worker_whose_comfyui_cannot_start_again_asks_runpod_for_a_new_one(s3_endpoint, sample_video, avatar_png,
+                                                                            tmp_path, monkeypatch):
+    """ComfyUI dies and its code is gone (a broken disk, a bad image layer): the restart fails, the job fails with
+    comfyui_unavailable, and the Runpod handler's answer carries refresh_worker so Runpod replaces the worker."""
+    import runpod_handler
+    from .file_server import FileServer
+
+    aws_test_credentials(monkeypatch)
+    requests.post(s3_endpoint + "/moto-api/reset", timeout=5)
+    config = load_config({"UGC_SWAP_S3_BUCKET": BUCKET, "UGC_SWAP_S3_ENDPOINT_URL": s3_endpoint,
+                          "UGC_SWAP_ALLOWED_PRIVATE_HOSTS": "127.0.0.1", "UGC_SWAP_WORK_DIR": str(tmp_path),
+                          "UGC_SWAP_C2PA": "off", "UGC_SWAP_ENGINES": "fast"})
+    comfy = ComfyService(base_dir=tmp_path / "comfyui", cpu=True, ready_timeout_s=120).start()
+    worker = SwapWorker(config, comfy)
+    worker._s3_client().create_bucket(Bucket=BUCKET)
+    try:
+        for pid in comfyui_pids(tmp_path / "comfyui"):
+            os.kill(pid, signal.SIGKILL)
+        empty = tmp_path / "no_comfyui_here"
+        empty.mkdir()
+        monkeypatch.setenv("UGC_SWAP_COMFYUI_DIR", str(empty))
+        with FileServer() as files:
+            request = {"record_id": "recBroken", "source_video_url": files.serve_file("/v.mp4", sample_video),
+                       "avatar_image_url": files.serve_file("/a.png", avatar_png)}
+            result = worker.handle({"input": request})
+        assert result["status"] == "Failed" and result["error_code"] == "comfyui_unavailable", result
+        assert comfy.broken
+        answer = runpod_handler.runpod_answer(result, comfy.broken)
+        assert answer["refresh_worker"] is True and runpod_failure(answer)["record_id"] == "recBroken"
+        assert "refresh_worker" not in runpod_handler.runpod_answer(result, False)
+    finally:
+        comfy.stop()
