@@ -36,14 +36,7 @@ def handler(job: dict) -> dict:
     # and the SDK would log a failed post for every update.
     on_runpod = bool(os.environ.get("RUNPOD_WEBHOOK_POST_OUTPUT"))
     progress = (lambda text: runpod.serverless.progress_update(job, text)) if on_runpod else None
-    return runpod_answer(worker().handle(job.get("input"), progress=progress), worker().comfy.broken)
-
-
-def runpod_answer(result: dict, broken: bool) -> dict:
-    """The handler's return: the result in Runpod's shape, plus `refresh_worker` once ComfyUI could not be started
-    again, so Runpod replaces this worker instead of sending it the next job."""
-    answer = for_runpod_api(result)
-    return {**answer, "refresh_worker": True} if broken else answer
+    return for_runpod_api(worker().handle(job.get("input"), progress=progress), replace_worker=worker().comfy.broken)
 
 
 if __name__ == "__main__":

@@ -69,15 +69,18 @@ def as_known_error(exc: BaseException) -> UgcSwapError:
     return InternalError(f"unexpected {type(exc).__name__} in the worker (details in the worker log)")
 
 
-def for_runpod_api(result: dict[str, Any]) -> dict[str, Any]:
+def for_runpod_api(result: dict[str, Any], replace_worker: bool = False) -> dict[str, Any]:
     """The result as a Runpod-style handler returns it: a Failed job also carries `error`, which makes the job
     FAILED in Runpod's (and our Pods server's) /status. Runpod's API keeps only `error` of a failed job, so it is
     the failure as a JSON string ({"error_code", "error_message", "record_id", "job_id"}) a Make.com scenario
-    parses, not prose."""
+    parses, not prose.
+    `replace_worker` (ComfyUI could not be started again) adds `refresh_worker`: Runpod then replaces this worker
+    instead of sending it the next job."""
+    answer = result
     if result.get("status") == FAILED:
         failure = {k: result.get(k) for k in ("error_code", "error_message", "record_id", "job_id")}
-        return {**result, "error": json.dumps(failure)}
-    return result
+        answer = {**result, "error": json.dumps(failure)}
+    return {**answer, "refresh_worker": True} if replace_worker else answer
 
 
 def resent(earlier: dict[str, Any], job_id: str, elapsed_s: float) -> dict[str, Any]:

@@ -263,7 +263,8 @@ def test_a_worker_whose_comfyui_cannot_start_again_asks_runpod_for_a_new_one(s3_
                                                                             tmp_path, monkeypatch):
     """ComfyUI dies and its code is gone (a broken disk, a bad image layer): the restart fails, the job fails with
     comfyui_unavailable, and the Runpod handler's answer carries refresh_worker so Runpod replaces the worker."""
-    import runpod_handler
+    from driver.job_result import for_runpod_api
+
     from .file_server import FileServer
 
     aws_test_credentials(monkeypatch)
@@ -286,8 +287,8 @@ def test_a_worker_whose_comfyui_cannot_start_again_asks_runpod_for_a_new_one(s3_
             result = worker.handle({"input": request})
         assert result["status"] == "Failed" and result["error_code"] == "comfyui_unavailable", result
         assert comfy.broken
-        answer = runpod_handler.runpod_answer(result, comfy.broken)
+        answer = for_runpod_api(result, replace_worker=comfy.broken)  # what runpod_handler.handler returns
         assert answer["refresh_worker"] is True and runpod_failure(answer)["record_id"] == "recBroken"
-        assert "refresh_worker" not in runpod_handler.runpod_answer(result, False)
+        assert "refresh_worker" not in for_runpod_api(result)
     finally:
         comfy.stop()
