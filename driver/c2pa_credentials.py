@@ -130,3 +130,15 @@ def local_credentials(folder: Path) -> C2paCredentials:
         key_path.write_bytes(credentials.key_pem)
         chain_path.write_bytes(credentials.chain_pem)
     return C2paCredentials(chain_path.read_bytes(), key_path.read_bytes(), local=True)
+
+
+def trust_anchors(credentials: C2paCredentials | None, extra_pem: str | None) -> bytes | None:
+    """What a worker trusts when it verifies a video: the CA(s) of its own signing chain (everything after the
+    leaf) and any given in UGC_SWAP_C2PA_TRUST_ANCHORS."""
+    anchors = b""
+    if credentials is not None:
+        issuers = x509.load_pem_x509_certificates(credentials.chain_pem)[1:]
+        anchors += b"".join(c.public_bytes(serialization.Encoding.PEM) for c in issuers)
+    if extra_pem:
+        anchors += extra_pem.encode()
+    return anchors or None

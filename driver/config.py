@@ -17,7 +17,7 @@ from ugc_swap.core.errors import UgcSwapError
 from ugc_swap.core.video.label import CORNERS, LABEL_MODES, LabelSettings
 
 from .airtable_rows import AirtableSettings, airtable_settings_from_env
-from .c2pa_credentials import C2paCredentials, credentials_from_env
+from .c2pa_credentials import C2paCredentials, credentials_from_env, trust_anchors
 from .input_fetch import InputLimits
 from .job_quality import QualitySettings
 from .s3_output import S3Settings
@@ -51,6 +51,8 @@ class DriverConfig:
     verify_model_hashes: bool = False
     # Signs every result's C2PA manifest; None only with UGC_SWAP_C2PA=off (the key is never in a repr).
     c2pa: C2paCredentials | None = None
+    # What a `verify_url` request trusts: the signing chain's CA(s) and UGC_SWAP_C2PA_TRUST_ANCHORS.
+    c2pa_trust_anchors: bytes | None = None
     require_consent: bool = False  # UGC_SWAP_REQUIRE_CONSENT=1: a request without `consent` is refused
     label: LabelSettings = LabelSettings()  # the visible disclosure label's default mode, text, corner and size
 
@@ -147,7 +149,8 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
         engines=read.names("UGC_SWAP_ENGINES", engine_names(), engine_names()),
         models_dir=Path(models_dir).expanduser() if (models_dir := read.text("UGC_SWAP_MODELS_DIR")) else None,
         verify_model_hashes=read.choice("UGC_SWAP_VERIFY_MODEL_HASHES", "0", ("0", "1")) == "1",
-        c2pa=_c2pa_credentials(read),
+        c2pa=(c2pa := _c2pa_credentials(read)),
+        c2pa_trust_anchors=trust_anchors(c2pa, read.text("UGC_SWAP_C2PA_TRUST_ANCHORS")),
         require_consent=read.choice("UGC_SWAP_REQUIRE_CONSENT", "0", ("0", "1")) == "1",
         label=LabelSettings(
             mode=read.choice("UGC_SWAP_LABEL", "none", LABEL_MODES),  # type: ignore[arg-type]

@@ -93,9 +93,8 @@ class JobLedger:
     def record_complete(self, record_id: str, result: dict[str, Any], video_key: str) -> None:
         body = json.dumps({"result": result, "video_key": video_key}).encode()
         with _store_errors("write the receipt of", record_id):
-                tags = {"Tagging": self.settings.object_tags} if self.settings.object_tags else {}
                 self.client.put_object(Bucket=self.settings.bucket, Key=self._key(record_id, "_result.json"),
-                                       Body=body, ContentType="application/json", **tags)
+                                       Body=body, ContentType="application/json", **self.settings.object_tags)
 
     def _read(self, key: str) -> dict[str, Any] | None:
         try:

@@ -40,17 +40,3 @@ def sign_result(video: Path, source: Path, summary: dict[str, Any], job_id: str,
     return {"signed": True, "signer": credentials.signer_name, "local_signer": credentials.local,
             "digital_source_type": "compositeWithTrainedAlgorithmicMedia", "consent": consent}
 
-
-def trust_anchors(credentials: C2paCredentials | None, extra_pem: str | None) -> bytes | None:
-    """What a worker trusts when it verifies a video: the CA(s) of its own signing chain (everything after the
-    leaf) and any given in UGC_SWAP_C2PA_TRUST_ANCHORS."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    anchors = b""
-    if credentials is not None:
-        issuers = x509.load_pem_x509_certificates(credentials.chain_pem)[1:]
-        anchors += b"".join(c.public_bytes(Encoding.PEM) for c in issuers)
-    if extra_pem:
-        anchors += extra_pem.encode()
-    return anchors or None

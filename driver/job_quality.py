@@ -48,20 +48,21 @@ class QualitySettings:
 def judge_identity(quality: dict, settings: QualitySettings) -> str | None:
     """The identity warning of a finished job (None: fine); PoorSwapError when the worker is set to fail poor
     swaps, so nothing of it is uploaded."""
-    identity = quality.get("identity") or {}
-    warning = identity.get("warning")
-    if warning and identity.get("poor") and settings.identity_action == "fail":
-        raise PoorSwapError(warning)
-    return warning
+    return _judged(quality.get("identity"), "poor", settings.identity_action == "fail", PoorSwapError)
 
 
 def judge_coverage(quality: dict, settings: QualitySettings) -> str | None:
     """The coverage warning of a finished job (None: every swap segment showed the customer enough);
     LowCoverageError unless the worker is set to deliver such jobs for review."""
-    coverage = quality.get("coverage") or {}
-    warning = coverage.get("warning")
-    if warning and coverage.get("low") and settings.coverage_action == "fail":
-        raise LowCoverageError(warning)
+    return _judged(quality.get("coverage"), "low", settings.coverage_action == "fail", LowCoverageError)
+
+
+def _judged(report: dict | None, flag: str, fail: bool, error: type[UgcSwapError]) -> str | None:
+    """A quality report's warning, raised as `error` when the report says so (`flag`) and the worker fails such
+    jobs."""
+    warning = (report or {}).get("warning")
+    if warning and (report or {}).get(flag) and fail:
+        raise error(warning)
     return warning
 
 

@@ -48,9 +48,10 @@ class S3Settings:
         return min(self.presign_expiry_s, self.output_ttl_days * 24 * 3600)
 
     @property
-    def object_tags(self) -> str | None:
-        """The S3 tag set every stored object gets (URL-encoded), for the lifecycle rule's filter."""
-        return f"{RETENTION_TAG}={self.output_ttl_days}d" if self.output_ttl_days else None
+    def object_tags(self) -> dict[str, str]:
+        """What every stored object is put with (`Tagging`, URL-encoded, for the lifecycle rule's filter); empty
+        without a retention period."""
+        return {"Tagging": f"{RETENTION_TAG}={self.output_ttl_days}d"} if self.output_ttl_days else {}
 
 
 def record_prefix(settings: S3Settings, record_id: str) -> str:
@@ -88,7 +89,7 @@ def upload_video(path: Path, key: str, settings: S3Settings, client=None, conten
     transfer = TransferConfig(multipart_threshold=settings.multipart_threshold_bytes,
                               multipart_chunksize=max(settings.multipart_threshold_bytes, 5 * 1024**2))
     try:
-        extra = {"ContentType": content_type, **({"Tagging": settings.object_tags} if settings.object_tags else {})}
+        extra = {"ContentType": content_type, **settings.object_tags}
         client.upload_file(str(path), settings.bucket, key, ExtraArgs=extra, Config=transfer)
         return video_url(client, settings, key)
     except (BotoCoreError, ClientError, S3UploadFailedError) as exc:

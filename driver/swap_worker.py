@@ -28,7 +28,7 @@ from .job_request import InvalidRequestError, JobRequest, parse_job_request, rep
 from .errors import ComfyUnavailableError, DiskSpaceError, ResultsStoreError
 from .job_ledger import JobLedger
 from .c2pa_manifest import read_manifest
-from .job_provenance import check_consent, sign_result, trust_anchors
+from .job_provenance import check_consent, sign_result
 from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, with_report
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result, resent
 from .progress_text import ProgressReporter
@@ -121,8 +121,7 @@ class SwapWorker:
                 raise InvalidRequestError("'verify_url' must be a URL string")
             video = fetch_input(url, folder / "video", "video", "verify_url", self.config.limits,
                                 self.config.address_policy, self._s3_client() if url.startswith("s3://") else None)
-            anchors = trust_anchors(self.config.c2pa, os.environ.get("UGC_SWAP_C2PA_TRUST_ANCHORS"))
-            check = read_manifest(video, anchors)
+            check = read_manifest(video, self.config.c2pa_trust_anchors)
             return {"status": "Verified", "verify_url": url.split("?", 1)[0], "c2pa": check.as_dict()}
         except Exception as exc:
             error = as_known_error(exc)

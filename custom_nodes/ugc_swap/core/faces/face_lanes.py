@@ -82,8 +82,10 @@ class AllFaces:
             self.skipped = "dissolve" if self.cuts.in_transition else (reasons[0] if reasons else "no_face")
         return SwappedFrame(out, visible)
 
-    def _held(self) -> list[Box]:
-        return [lane.tracker.box for lane in self.lanes if lane.tracker is not None and lane.tracker.box is not None]
+    def _held(self, besides: list[Lane] | None = None) -> list[Box]:
+        """Where the lanes' faces are (leaving out the lanes in `besides`)."""
+        return [lane.tracker.box for lane in self.lanes if lane not in (besides or [])
+                and lane.tracker is not None and lane.tracker.box is not None]
 
     def _open_lanes(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
@@ -109,8 +111,7 @@ class AllFaces:
                 claim[0] = None
                 best = int(np.argmax(overlaps)) if overlaps else None
                 return best if best is not None and overlaps[best] >= _HELD_IOU else None
-            others = [lane.tracker.box for lane in self.lanes if lane not in owner and lane.tracker is not None
-                      and lane.tracker.box is not None]
+            others = self._held(besides=owner)
             free = [i for i, (box, score) in enumerate(detections)
                     if all(box_iou(box, h) < _HELD_IOU for h in others) and is_a_face(frame, box, score)]
             return max(free, key=lambda i: prominence(*detections[i], (width, height)), default=None)

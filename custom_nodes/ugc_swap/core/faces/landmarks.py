@@ -63,8 +63,12 @@ class FaceAnalyzer:
         and with the default only when the whole frame showed no face (a wide shot, a crowd)."""
         faces = self._detect_once(rgb)
         if tiles or (tiles is None and not faces):
-            faces = _merged(faces + self._detect_in_quarters(rgb))
+            faces = self.with_quarters(rgb, faces)
         return faces
+
+    def with_quarters(self, rgb: np.ndarray, whole_frame: list[DetectedFace]) -> list[DetectedFace]:
+        """`whole_frame` (this frame's whole-frame detections) and what the quarters add to them."""
+        return _merged(whole_frame + self._detect_in_quarters(rgb))
 
     def _detect_in_quarters(self, rgb: np.ndarray) -> list[DetectedFace]:
         height, width = rgb.shape[:2]

@@ -11,7 +11,7 @@ from ..errors import AvatarImageError, AvatarMultipleFacesError, AvatarNoFaceErr
 from .avatar_quality import AvatarQuality, check_avatar
 from .head_turn import yaw_degrees
 from .landmarks import FaceAnalyzer, face_box
-from .tracking import MainFaceTracker, box_iou
+from .tracking import FOLLOW_IOU, MainFaceTracker, box_iou
 
 # A second face counts as "another person" in the avatar photo when it is at least this share of the main face's width.
 _SECOND_FACE_SHARE = 0.35
@@ -21,8 +21,6 @@ _MESH_FOLLOW_IOU = 0.5
 # ... and only a face within this many degrees of frontal is followed that way: towards profile the mesh depends on
 # where its crop sits, and the detector's box (centred on what is visible of the face) gives the better fit there.
 _MESH_FOLLOW_YAW = 20.0
-# A detection overlapping the followed face's last box this much is that face (as the tracker judges it).
-_FOLLOWED_IOU = 0.25
 # A filmed face narrower than this (px, mesh width) is left as filmed: its eyes and mouth are two or three pixels,
 # the mesh is guesswork there and a swap cannot be seen; the coverage report names such faces with their size.
 MIN_FACE_PX = 16.0
@@ -63,9 +61,9 @@ def _detect_and_fit(analyzer: FaceAnalyzer, tracker: MainFaceTracker, frame: np.
     """The detector finds the main face (or the mesh is fitted where it was, through a brief dropout)."""
     detections = analyzer.detect(frame, tiles=False)
     followed = tracker.box
-    if followed is None or not any(box_iou(d.box, followed) >= _FOLLOWED_IOU for d in detections):
+    if followed is None or not any(box_iou(d.box, followed) >= FOLLOW_IOU for d in detections):
         # The face being followed (or, before one is, any small one) may be too small for a whole-frame search.
-        detections = analyzer.detect(frame, tiles=True)
+        detections = analyzer.with_quarters(frame, detections)
     chosen = tracker.choose([(d.box, d.score) for d in detections], frame)
     if chosen is not None:
         return analyzer.landmarks(frame, detections[chosen].box)

@@ -14,7 +14,7 @@ Picker = Callable[[np.ndarray, list[tuple[Box, float]]], "int | None"]
 Confirm = Callable[[np.ndarray, Box, float], bool]
 
 # A detection continues the track when it overlaps the last known box at least this much.
-_MIN_IOU = 0.25
+FOLLOW_IOU = 0.25
 # After this many frames without the main face, the track is dropped and the most prominent face is taken.
 _MAX_LOST_FRAMES = 45
 # For this many frames a missed detection is bridged by fitting the mesh where the face was last seen.
@@ -64,7 +64,7 @@ class MainFaceTracker:
         if self._last_box is not None:
             overlaps = [box_iou(self._last_box, box) for box, _ in detections]
             best = max(range(len(detections)), key=overlaps.__getitem__, default=None)
-            if best is not None and overlaps[best] >= _MIN_IOU:
+            if best is not None and overlaps[best] >= FOLLOW_IOU:
                 return self._follow(detections[best][0], best)
             self._lost_frames += 1
             if self._lost_frames <= _MAX_LOST_FRAMES and self.pick is None:

@@ -55,13 +55,6 @@ class _ContentScore:
         return float(score or 0.0)
 
 
-def content_change(first_rgb: np.ndarray, second_rgb: np.ndarray) -> float:
-    """The content score between two frames that need not be consecutive."""
-    score = _ContentScore()
-    score(_small_bgr(first_rgb))
-    return score(_small_bgr(second_rgb))
-
-
 class ShotCuts:
     """`new_shot(frame)` for each frame in order: True on the first frame of a new shot."""
 
@@ -71,7 +64,6 @@ class ShotCuts:
         self._run = 0  # consecutive frames moving more than the shot does
         self._before_run: np.ndarray | None = None  # the last frame before that run (small, BGR)
         self._previous: np.ndarray | None = None
-        self.last_score = 0.0
 
     @property
     def in_transition(self) -> bool:
@@ -80,7 +72,7 @@ class ShotCuts:
 
     def new_shot(self, frame_rgb: np.ndarray) -> bool:
         small = _small_bgr(frame_rgb)
-        score = self.last_score = self._score(small)
+        score = self._score(small)
         previous, self._previous = self._previous, small
         if previous is None:
             return False
