@@ -80,7 +80,7 @@ def ffmpeg_executable() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _fps_arg(fps: Fraction) -> str:
+def fps_arg(fps: Fraction) -> str:
     return f"{fps.numerator}/{fps.denominator}"
 
 
@@ -107,7 +107,7 @@ class FrameReader:
         frame_bytes = int(np.prod(shape))
         # trim counts frames after the fps filter, so frame k is exactly time k / fps however the file is timed;
         # setpts restarts the clock, or the muxer would pad the skipped time with copies of the first frame.
-        filters = f"fps={_fps_arg(self.info.fps)},trim=start_frame={self.start},setpts=PTS-STARTPTS"
+        filters = f"fps={fps_arg(self.info.fps)},trim=start_frame={self.start},setpts=PTS-STARTPTS"
         if self.info.hdr_transfer:  # everything downstream works on the SDR picture (video/hdr.py)
             filters += "," + decode_filters(self.info.hdr_transfer, self.info.full_range)  # type: ignore[arg-type]
         if self.pixel_format == YUV420:
@@ -137,7 +137,7 @@ class FrameReader:
                     if last is None or missing > 2:
                         raise VideoProcessingError(
                             f"decoder stopped at frame {self.start + delivered} of {end}: "
-                            f"{_tail(stderr) or 'no error output'}"
+                            f"{stderr_tail(stderr) or 'no error output'}"
                         )
                     self.padded_frames = missing
                     for _ in range(missing):
@@ -179,7 +179,7 @@ class FrameWriter:
             yuv_labels += ["-color_primaries", "bt709", "-color_trc", "bt709"]
         command = [
             ffmpeg_executable(), "-nostdin", "-v", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", pixel_format, "-s", f"{width}x{height}", "-r", _fps_arg(fps),
+            "-f", "rawvideo", "-pix_fmt", pixel_format, "-s", f"{width}x{height}", "-r", fps_arg(fps),
             *yuv_labels, "-i", "pipe:0",
         ]  # fmt: skip
         command += _audio_arguments(audio_source, audio_path)
@@ -209,7 +209,7 @@ class FrameWriter:
         try:
             self._process.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
-            raise VideoProcessingError(f"encoder stopped: {_tail(self._stderr)}") from None
+            raise VideoProcessingError(f"encoder stopped: {stderr_tail(self._stderr)}") from None
         self.frames_written += 1
 
     def close(self) -> Path:
@@ -219,7 +219,7 @@ class FrameWriter:
         except BrokenPipeError:
             pass
         if self._process.wait() != 0:
-            message = _tail(self._stderr)
+            message = stderr_tail(self._stderr)
             self.abort()
             raise VideoProcessingError(f"encoder failed: {message}")
         self._stderr.close()
@@ -252,7 +252,7 @@ def _placement_filter(slots: Sequence[int], fps: Fraction) -> str:
         if slot - n != offset or n == 0:
             terms.append(f"{slot - n - offset}*gte(N,{n})")
             offset = slot - n
-    return f"setpts='(N+{'+'.join(terms)})/FRAME_RATE/TB',fps={_fps_arg(fps)}"
+    return f"setpts='(N+{'+'.join(terms)})/FRAME_RATE/TB',fps={fps_arg(fps)}"
 
 
 def _audio_arguments(audio_source: VideoInfo | None, audio_path: str | Path | None) -> list[str]:
@@ -292,7 +292,7 @@ def _partial_path(path: Path) -> Path:
     return path.with_name(f".{path.stem}.partial{path.suffix}")
 
 
-def _tail(stderr_file, limit: int = 600) -> str:
+def stderr_tail(stderr_file, limit: int = 600) -> str:
     stderr_file.seek(0)
     text = stderr_file.read().decode("utf-8", "replace").strip()
     return text[-limit:]
