@@ -55,6 +55,7 @@ class DriverConfig:
     c2pa_trust_anchors: bytes | None = None
     require_consent: bool = False  # UGC_SWAP_REQUIRE_CONSENT=1: a request without `consent` is refused
     label: LabelSettings = LabelSettings()  # the visible disclosure label's default mode, text, corner and size
+    watermark: bool = True  # the invisible mark in every swapped frame (UGC_SWAP_WATERMARK=off: none)
 
 
 class _Reader:
@@ -157,6 +158,7 @@ def load_config(environ: Mapping[str, str], require_s3: bool = True) -> DriverCo
             text=read.text("UGC_SWAP_LABEL_TEXT", LabelSettings.text) or LabelSettings.text,
             corner=read.choice("UGC_SWAP_LABEL_CORNER", LabelSettings.corner, CORNERS),
             size=read.share("UGC_SWAP_LABEL_SIZE", LabelSettings.size)),
+        watermark=read.choice("UGC_SWAP_WATERMARK", "on", ("on", "off")) == "on",
     )
     if read.problems:
         raise ConfigError("invalid configuration: " + "; ".join(read.problems))

@@ -35,7 +35,8 @@ def sign_result(video: Path, source: Path, summary: dict[str, Any], job_id: str,
                 consent: str | None, credentials: C2paCredentials) -> dict[str, Any]:
     """Sign `video` in place; what the result says about it."""
     ranges = tuple((float(s["start_s"]), float(s["end_s"])) for s in summary.get("segments_swapped", []))
-    facts = SwapFacts(summary["engine"], engine_models(summary["engine"]), ranges, job_id, record_id, consent)
+    facts = SwapFacts(summary["engine"], engine_models(summary["engine"]), ranges, job_id, record_id, consent,
+                      summary.get("watermark"))
     sign_video(video, source, facts, credentials)
     return {"signed": True, "signer": credentials.signer_name, "local_signer": credentials.local,
             "digital_source_type": "compositeWithTrainedAlgorithmicMedia", "consent": consent}

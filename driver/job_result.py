@@ -38,6 +38,7 @@ def complete_result(
         "frames_swapped": summary["frames_swapped"],
         "engine": summary["engine"],
         "warnings": summary["warnings"],
+        "watermark": summary.get("watermark"),  # the invisible mark's payload, None when marking is off
         "timings_s": timings_s,
         "prompt_id": prompt_id,
         "job_id": job_id,

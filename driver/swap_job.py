@@ -139,7 +139,15 @@ def run_swap_job(
                        qualities[0], sheet_path)
 
 
-def label_defaults(label: LabelSettings) -> dict[tuple[str, str], Any]:
-    """The worker's label settings as the replace node's inputs."""
+def marking_defaults(label: LabelSettings, watermark: bool, record_id: str | None,
+                     job_id: str) -> dict[tuple[str, str], Any]:
+    """The worker's label settings, and what the invisible mark carries (a hash of the record and job id, so a
+    found mark leads back to both), as the replace node's inputs."""
     return {(wf.FACE_REPLACE, "label"): label.mode, (wf.FACE_REPLACE, "label_text"): label.text,
-            (wf.FACE_REPLACE, "label_corner"): label.corner, (wf.FACE_REPLACE, "label_size"): label.size}
+            (wf.FACE_REPLACE, "label_corner"): label.corner, (wf.FACE_REPLACE, "label_size"): label.size,
+            (wf.FACE_REPLACE, "watermark"): watermark_text(record_id, job_id) if watermark else "off"}
+
+
+def watermark_text(record_id: str | None, job_id: str) -> str:
+    """What a job's mark is a hash of (its payload is in the job's result as `watermark`)."""
+    return f"{record_id or ''}:{job_id}"

@@ -33,7 +33,7 @@ from .job_quality import gpu_name, judge_coverage, judge_identity, review_note, 
 from .job_result import FAILED, as_known_error, complete_result, failed_result, in_progress_result, resent
 from .progress_text import ProgressReporter
 from .s3_output import output_key, s3_client, upload_video
-from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, label_defaults, run_swap_job
+from .swap_job import SwapJob, SwapOutcome, check_avatar_photo, marking_defaults, run_swap_job
 from .url_safety import check_url_destination
 from .webhook import send_webhook
 
@@ -114,15 +114,19 @@ class SwapWorker:
 
     def verify(self, url: Any) -> dict[str, Any]:
         """The C2PA check of a video at `url` (fetched under the same rules as a job's inputs), against this worker's
-        own signing CA and UGC_SWAP_C2PA_TRUST_ANCHORS: `{"status": "Verified", ...}`, or Failed for a bad URL."""
+        own signing CA and UGC_SWAP_C2PA_TRUST_ANCHORS, and the watermark search: `{"status": "Verified", ...}`, or
+        Failed for a bad URL."""
         folder = self.config.work_dir / "verify" / uuid.uuid4().hex[:16]
         try:
             if not isinstance(url, str):
                 raise InvalidRequestError("'verify_url' must be a URL string")
             video = fetch_input(url, folder / "video", "video", "verify_url", self.config.limits,
                                 self.config.address_policy, self._s3_client() if url.startswith("s3://") else None)
+            from .verify import watermark_report  # numpy and the finder only when a video is checked
+
             check = read_manifest(video, self.config.c2pa_trust_anchors)
-            return {"status": "Verified", "verify_url": url.split("?", 1)[0], "c2pa": check.as_dict()}
+            return {"status": "Verified", "verify_url": url.split("?", 1)[0], "c2pa": check.as_dict(),
+                    "watermark": watermark_report(video)}
         except Exception as exc:
             error = as_known_error(exc)
             return failed_result(None, "verify", error, {})
@@ -150,7 +154,7 @@ class SwapWorker:
         progress.stage("swapping faces")
         job = SwapJob(video, avatar, request.segments, request.engine, job_id, request.options,
                       self.config.quality.identity_rule, self.config.quality.min_coverage, target_face,
-                      label_defaults(self.config.label))
+                      marking_defaults(self.config.label, self.config.watermark, request.record_id, job_id))
         outcome = self._swap(job, work_dir, progress)
         timings.update({k: v for k, v in outcome.timings_s.items() if k != "total"})
         quality = dict(outcome.quality)

@@ -11,6 +11,7 @@ import requests
 
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader
+from ugc_swap.core.video.watermark_pattern import payload_for, payload_hex
 
 from .worker_check import assert_complete_everywhere, assert_failed_everywhere, runpod_failure
 from .worker_stack import PODS_API_KEY, running_worker
@@ -106,18 +107,26 @@ def test_a_job_without_consent_is_refused_before_anything_is_fetched(pods_api, s
 
 def test_a_make_com_scenario_can_check_a_video_it_received(pods_api, sample_video, avatar_png):
     stack, api = pods_api
-    request = stack.make_request(sample_video, avatar_png, "pods-verify", segments="0-1 swap, 1-end keep")
+    request = stack.make_request(sample_video, avatar_png, "pods-verify", segments="0-5 swap, 5-10 keep, 10-15 swap, "
+                                                                                 "15-end keep")
     made = requests.post(f"{api}/runsync?wait=600000", json=request, headers=AUTH, timeout=900).json()["output"]
+    # The invisible mark carries a hash of the record and job id; its payload is in the result and the manifest.
+    assert made["watermark"] == payload_hex(payload_for(f"{request['input']['record_id']}:{made['job_id']}")), made
     answer = requests.post(f"{api}/runsync?wait=600000", json={"input": {"verify_url": made["output_video_url"]}},
                            headers=AUTH, timeout=300).json()
     assert answer["status"] == "COMPLETED" and answer["output"]["status"] == "Verified", answer
     check = answer["output"]["c2pa"]
     assert check["valid"] and check["trusted"] and check["swap"]["record_id"] == request["input"]["record_id"]
+    assert check["swap"]["watermark"] == made["watermark"]
+    mark = answer["output"]["watermark"]
+    assert mark["found"] and mark["payloads"] == [made["watermark"]], mark
+    assert [round(segment["start_s"]) for segment in mark["segments"]] == [0, 10], mark
     assert "X-Amz" not in json.dumps(answer), "the signed URL must not come back"
     plain = stack.files.serve_file("/pods-verify/plain.mp4", sample_video, "video/mp4")
     unmarked = requests.post(f"{api}/runsync?wait=600000", json={"input": {"verify_url": plain}}, headers=AUTH,
                              timeout=300).json()["output"]
     assert unmarked["status"] == "Verified" and unmarked["c2pa"]["present"] is False
+    assert unmarked["watermark"] == {"found": False, "payloads": [], "segments": []}
 
 
 def test_the_api_key_is_required_and_health_is_open(pods_api):

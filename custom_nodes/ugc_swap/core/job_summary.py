@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .stitch import StitchedVideo
 from .swap_segments import SwappedSegments
+from .video.watermark_pattern import payload_hex
 
 
 def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_seconds: float = 0.0) -> dict:
@@ -31,9 +32,11 @@ def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_second
         "frames_swapped": report.frames,
         "frames_with_face": report.frames_with_face,
         "warnings": [*plan.clamped, *report.warnings()],
+        # The invisible mark's payload in every swapped frame (video/watermark.py), None when marking is off.
+        "watermark": payload_hex(swapped.watermark.payload) if swapped.watermark.payload is not None else None,
         # Untouched frames copied as the source's own pictures (not re-encoded), and why none were, if so.
         "stitch": {"frames_copied": stitched.copied_frames, "frames_encoded": stitched.encoded_frames,
                    "not_copied_because": stitched.not_copied_because},
         "stage_seconds": {"swap": round(report.seconds, 3), "stitch": round(stitch_seconds, 3),
-                          **report.stage_seconds},
+                          **{stage: round(s, 3) for stage, s in report.stage_seconds.items()}},
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import VideoProcessingError
 from .video.gop_copy import join_pieces
 from .video.label import draw_label_yuv420
+from .video.watermark import mark_yuv420
 from .progress import ProgressCallback, no_progress
 from .swap_segments import SwappedSegments
 from .video.video_probe import probe_video
@@ -57,6 +58,8 @@ def stitch_video(swapped: SwappedSegments, output_path: Path, progress: Progress
             in_swap = active is not None and index in active[0].frames
             if in_swap:
                 frame = keep_untouched_pixels(next(active[1]), frame)
+                frame = mark_yuv420(frame, source.width, source.height, swapped.watermark,
+                                    (index - active[0].frames.start) / float(source.fps), swapped.report.stage_seconds)
             if label.on(swapped=in_swap):
                 frame = draw_label_yuv420(frame, source.width, source.height, label)
             writer.write(frame)

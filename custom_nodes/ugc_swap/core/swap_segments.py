@@ -26,6 +26,7 @@ from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
 from .video.gop_copy import CopyLayout, NotCopyable, copy_layout
 from .video.label import LabelSettings, draw_label_yuv420
+from .video.watermark import WatermarkSettings, mark_yuv420
 from .heap import release_freed_memory
 from .video.mask_video import MaskVideoWriter, wired_masks
 from .planned_video import PlannedVideo
@@ -57,6 +58,7 @@ class SwappedSegments:
     # A few frames of each swap range before and after the swap, for the quality report and sheet.
     samples: tuple[QualitySample, ...] = ()
     label: LabelSettings = LabelSettings()  # the visible disclosure label, drawn where it is asked for
+    watermark: WatermarkSettings = WatermarkSettings()  # the invisible mark in every swapped frame
 
 
 class _Swapper:
@@ -64,10 +66,10 @@ class _Swapper:
 
     def __init__(self, engine: FaceEngine, avatar: PreparedAvatar, planned: PlannedVideo, settings: SwapSettings,
                  masks: MaskVideoWriter, report: SwapReport, mask_override: Path | None, progress,
-                 label: LabelSettings) -> None:
+                 label: LabelSettings, watermark: WatermarkSettings) -> None:
         self.engine, self.avatar, self.planned, self.settings = engine, avatar, planned, settings
         self.masks, self.report, self.mask_override, self.progress = masks, report, mask_override, progress
-        self.label = label
+        self.label, self.watermark = label, watermark
         self.samples = SampleCollector(planned.plan.swap_ranges)
 
     def swapped_frames(self, frames, swap_range: FrameRange):
@@ -97,6 +99,7 @@ def swap_segments(
     progress: ProgressCallback = no_progress,
     mask_override: Path | None = None,
     label: LabelSettings = LabelSettings(),
+    watermark: WatermarkSettings = WatermarkSettings(),
 ) -> SwappedSegments:
     """Swap every range of the plan's swap ranges; on any failure no clip is left behind.
 
@@ -115,7 +118,8 @@ def swap_segments(
     report = SwapReport(engine=engine.name, avatar_warnings=list(avatar.quality.warnings))
     clips: list[SwappedClip] = []
     masks = MaskVideoWriter(clip_dir / f"{clip_prefix}_visible_mask.mp4", source, plan.swap_ranges)
-    swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress, label)
+    swapper = _Swapper(engine, avatar, planned, settings, masks, report, mask_override, progress, label,
+                       watermark)
     try:
         if layout is not None:
             for run, sps_id in zip(layout.runs, layout.run_sps_ids):
@@ -135,7 +139,7 @@ def swap_segments(
     report.seconds = time.perf_counter() - started
     report.stage_seconds.update(engine.stage_seconds())
     return SwappedSegments(planned, tuple(clips), report, mask_path, layout, not_copied_because,
-                           tuple(swapper.samples.samples), label)
+                           tuple(swapper.samples.samples), label, watermark)
 
 
 def _swap_clip(swapper: _Swapper, swap_range: FrameRange, path: Path) -> SwappedClip:
@@ -161,9 +165,12 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
             for frame in islice(planes, swap_range.start - index):
                 writer.write(frame)
             fed: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (planes, RGB) given to the engine, in order
-            for image in swapper.swapped_frames(_fed_rgb(planes, swap_range.length, source, fed), swap_range):
+            frames = swapper.swapped_frames(_fed_rgb(planes, swap_range.length, source, fed), swap_range)
+            for offset, image in enumerate(frames):
                 source_planes, source_rgb = fed.popleft()
                 patched = patch_yuv420(source_planes, source_rgb, image)
+                patched = mark_yuv420(patched, source.width, source.height, swapper.watermark,
+                                      offset / float(source.fps), swapper.report.stage_seconds)
                 if swapper.label.on(swapped=True):
                     patched = draw_label_yuv420(patched, source.width, source.height, swapper.label)
                 writer.write(patched)

@@ -4,7 +4,8 @@ from comfy_api.latest import io
 
 from ..core.engines import DEFAULT_ENGINE, engine_spec, standalone_engine_names
 from ..core.video.label import LabelSettings
-from .swap_output import label_inputs, mask_override_input, swap_output, target_inputs, visible_mask_output
+from .swap_output import (label_inputs, mask_override_input, swap_output, target_inputs, visible_mask_output,
+                          watermark_input)
 from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 
@@ -30,6 +31,7 @@ class FaceReplaceNode(io.ComfyNode):
                 *swap_setting_inputs(SETTINGS),
                 *target_inputs(),
                 *label_inputs(),
+                watermark_input(),
                 mask_override_input("occlusion-aware"),
             ],
             outputs=[
@@ -41,7 +43,7 @@ class FaceReplaceNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, planned_video, avatar, engine: str, target: str, target_face_at_s: float, label: str,
-                label_text: str, label_corner: str, label_size: float, target_face=None, mask_override=None,
-                **settings) -> io.NodeOutput:
+                label_text: str, label_corner: str, label_size: float, watermark: str = "", target_face=None,
+                mask_override=None, **settings) -> io.NodeOutput:
         return swap_output(planned_video, avatar, engine, swap_settings(settings), mask_override, target,
-                           target_face_at_s, target_face, LabelSettings(label, label_text, label_corner, label_size))
+                           target_face_at_s, target_face, LabelSettings(label, label_text, label_corner, label_size), watermark)

@@ -16,6 +16,8 @@ from ..core.engines.base import TARGET_MODES
 from ..core.faces.target import resolve_target
 from ..core.swap_segments import swap_segments
 from ..core.video.label import CORNERS, LABEL_MODES, LabelSettings
+from ..core.video.watermark import WatermarkSettings
+from ..core.video.watermark_pattern import payload_hex
 from .comfy_progress import comfy_progress
 
 
@@ -63,6 +65,15 @@ def label_inputs() -> list[io.Input]:
     ]
 
 
+def watermark_input() -> io.String.Input:
+    """The invisible mark (video/watermark.py): the input both face-replace nodes share."""
+    return io.String.Input(
+        "watermark", default="",
+        tooltip="The invisible AI-generated mark in every swapped frame carries a 32-bit hash of this text (the "
+                "worker fills in the record and job id); empty: a new id for each run; off: no mark. "
+                "`ugc-swap verify` reads it back, even after re-encoding, scaling or cropping.")
+
+
 def visible_mask_output() -> io.Video.Output:
     return io.Video.Output(
         "visible_mask", display_name="visible mask",
@@ -71,9 +82,11 @@ def visible_mask_output() -> io.Video.Output:
 
 def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapSettings, mask_override=None,
                 target: str = "main", target_face_at_s: float = -1.0, target_face=None,
-                label: LabelSettings = LabelSettings()) -> io.NodeOutput:
+                label: LabelSettings = LabelSettings(), watermark: str = "") -> io.NodeOutput:
     """(swapped_segments, summary, visible_mask) for the node's outputs; clips go to ComfyUI's temp folder."""
     photo = image_tensor_to_rgb(target_face) if target_face is not None else None
+    run_id = uuid.uuid4().hex
+    mark = WatermarkSettings.for_text(watermark or run_id)
     settings = replace(settings, target=resolve_target(target, photo, target_face_at_s, planned_video.source))
     swapped = swap_segments(
         planned_video,
@@ -81,11 +94,14 @@ def swap_output(planned_video, avatar, engine: FaceEngine | str, settings: SwapS
         engine,
         settings,
         clip_dir=Path(folder_paths.get_temp_directory()) / "ugc_swap",
-        clip_prefix=uuid.uuid4().hex,
+        clip_prefix=run_id,
         progress=comfy_progress(planned_video.plan.swapped_frame_count),
         mask_override=Path(mask_override.get_stream_source()) if mask_override is not None else None,
         label=label,
+        watermark=mark,
     )
     report = swapped.report
     summary = f"{report.engine}: face found in {report.frames_with_face} of {report.frames} swap frames"
+    if mark.payload is not None:
+        summary += f"; watermark {payload_hex(mark.payload)}"
     return io.NodeOutput(swapped, "; ".join([summary, *report.warnings()]), VideoFromFile(str(swapped.visible_mask)))

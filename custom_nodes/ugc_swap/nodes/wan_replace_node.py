@@ -11,7 +11,8 @@ from ..core.engines.wan_animate import WanAnimateEngine, WanSettings
 from ..core.wan.conditioning import ExternalConditioning
 from ..core.wan.work_region import MASK_SCOPES
 from ..core.video.label import LabelSettings
-from .swap_output import label_inputs, mask_override_input, swap_output, target_inputs, visible_mask_output
+from .swap_output import (label_inputs, mask_override_input, swap_output, target_inputs, visible_mask_output,
+                          watermark_input)
 from .swap_settings_inputs import swap_setting_inputs, swap_settings
 from .types import CATEGORY, PlannedVideoType, SwappedSegmentsType
 from .wan_sampler import ComfyWanSampler
@@ -70,6 +71,7 @@ class WanReplaceNode(io.ComfyNode):
                                                                    "filmed when pasting back."}),
                 *target_inputs(),
                 *label_inputs(),
+                watermark_input(),
                 mask_override_input("paste-back"),
             ],
             outputs=[
@@ -83,7 +85,8 @@ class WanReplaceNode(io.ComfyNode):
     def execute(cls, model, positive, negative, vae, planned_video, avatar, mask_scope: str, pixel_budget: int,
                 generation_fps: float, window_length: int, motion_frames: int, seed: int, steps: int, cfg: float,
                 sampler_name: str, scheduler: str, target: str, target_face_at_s: float, label: str,
-                label_text: str, label_corner: str, label_size: float, clip_vision_output=None, pose_video=None,
+                label_text: str, label_corner: str, label_size: float, watermark: str = "",
+                clip_vision_output=None, pose_video=None,
                 character_mask=None, target_face=None, mask_override=None, **settings) -> io.NodeOutput:
         sampler = ComfyWanSampler(model, positive, negative, vae, clip_vision_output, steps, cfg, sampler_name,
                                   scheduler, motion_frames)
@@ -91,7 +94,7 @@ class WanReplaceNode(io.ComfyNode):
         external = _wired_in(pose_video, character_mask)
         return swap_output(planned_video, avatar, WanAnimateEngine(sampler, wan, external=external),
                            swap_settings(settings), mask_override, target, target_face_at_s, target_face,
-                           LabelSettings(label, label_text, label_corner, label_size))
+                           LabelSettings(label, label_text, label_corner, label_size), watermark)
 
 
 def _wired_in(pose_video, character_mask) -> ExternalConditioning | None:
