@@ -85,6 +85,10 @@ class AirtableStandIn:
         with self._lock:
             self._failures.extend([status] * count)
 
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -22,9 +23,14 @@ class FaultyHttpProxy:
     upstream: str
     failures: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path part, status), in order
     seen: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status answered)
+    delays: list[tuple[str, float]] = field(default_factory=list)  # (method, seconds) before forwarding, in order
 
     def fail_next(self, method: str, status: int, count: int = 1, path_part: str = "") -> None:
         self.failures.extend([(method, path_part, status)] * count)
+
+    def slow_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """The next `count` requests of `method` are forwarded only after `seconds`: a store answering slowly."""
+        self.delays.extend([(method, seconds)] * count)
 
     @property
     def url(self) -> str:
@@ -44,6 +50,11 @@ class FaultyHttpProxy:
                                      if f[0] in (self.command, "*") and f[1] in self.path), None)
                     if scripted:
                         proxy.failures.remove(scripted)
+                    delay = next((d for d in proxy.delays if d[0] in (self.command, "*")), None)
+                    if delay and not scripted:
+                        proxy.delays.remove(delay)
+                if delay and not scripted:
+                    time.sleep(delay[1])
                 if scripted:
                     status = scripted[2]
                     code = _S3_ERRORS.get(status, "ServiceUnavailable")
