@@ -39,6 +39,7 @@ class SwapFacts:
     record_id: str | None = None
     consent: str | None = None
     watermark: str | None = None  # the invisible mark's payload in the swapped frames (8 hex digits)
+    label: str | None = None  # the visible label's setting (none, swapped, whole)
     generator_version: str = field(default_factory=lambda: generator_version())
 
 
@@ -64,7 +65,8 @@ def swap_manifest(facts: SwapFacts, title: str) -> dict[str, Any]:
             {"label": SWAP_ASSERTION, "data": {
                 "engine": facts.engine, "models": list(facts.models),
                 "swapped_ranges_s": [list(r) for r in facts.swapped_ranges_s], "job_id": facts.job_id,
-                "record_id": facts.record_id, "consent": facts.consent, "watermark": facts.watermark}},
+                "record_id": facts.record_id, "consent": facts.consent, "watermark": facts.watermark,
+                "label": facts.label}},
         ],
     }
 

@@ -36,7 +36,7 @@ def sign_result(video: Path, source: Path, summary: dict[str, Any], job_id: str,
     """Sign `video` in place; what the result says about it."""
     ranges = tuple((float(s["start_s"]), float(s["end_s"])) for s in summary.get("segments_swapped", []))
     facts = SwapFacts(summary["engine"], engine_models(summary["engine"]), ranges, job_id, record_id, consent,
-                      summary.get("watermark"))
+                      summary.get("watermark"), summary.get("label"))
     sign_video(video, source, facts, credentials)
     return {"signed": True, "signer": credentials.signer_name, "local_signer": credentials.local,
             "digital_source_type": "compositeWithTrainedAlgorithmicMedia", "consent": consent}

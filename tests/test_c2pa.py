@@ -66,7 +66,7 @@ def test_the_manifest_says_ai_generated_what_made_it_from_what_and_with_whose_co
     assert check.generator == f"ugc-swap {generator_version()}" and check.signer == "ugc-swap test signer"
     assert check.swap == {"engine": "fast", "models": list(engine_models("fast")), "swapped_ranges_s": [[0.0, 1.0]],
                           "job_id": "job-1", "record_id": "recC2PA", "consent": "consent-42 2026-11-30",
-                          "watermark": None}
+                          "watermark": None, "label": None}
     import c2pa
 
     with c2pa.Reader(str(signed)) as reader:

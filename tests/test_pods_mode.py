@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import requests
 
+from driver.c2pa_manifest import read_manifest
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader
 from ugc_swap.core.video.watermark_pattern import payload_for, payload_hex
 
 from .worker_check import assert_complete_everywhere, assert_failed_everywhere, runpod_failure
-from .worker_stack import PODS_API_KEY, running_worker
+from .worker_stack import C2PA_TEST_CA, PODS_API_KEY, running_worker
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 
@@ -60,6 +61,7 @@ def test_run_and_poll_status_like_make_com_does(pods_api, sample_video, avatar_p
     assert_complete_everywhere(stack, request, answer["output"], expected_segments=1, duration_s=30.0)
     # The request asked for the visible label on the swapped frames: there at 1 s, not at 3 s.
     result = probe_video(stack.work_dir / "downloads" / f"{request['input']['record_id']}.mp4")
+    assert read_manifest(result.path, C2PA_TEST_CA).swap["label"] == "swapped"  # verify reports the setting
     for second, labelled in ((1, True), (3, False)):
         index = second * 30
         before = next(iter(FrameReader(probe_video(sample_video), index, index + 1)))[:40, -260:].astype(int)
@@ -117,7 +119,7 @@ def test_a_make_com_scenario_can_check_a_video_it_received(pods_api, sample_vide
     assert answer["status"] == "COMPLETED" and answer["output"]["status"] == "Verified", answer
     check = answer["output"]["c2pa"]
     assert check["valid"] and check["trusted"] and check["swap"]["record_id"] == request["input"]["record_id"]
-    assert check["swap"]["watermark"] == made["watermark"]
+    assert check["swap"]["watermark"] == made["watermark"] and check["swap"]["label"] == "none"
     mark = answer["output"]["watermark"]
     assert mark["found"] and mark["payloads"] == [made["watermark"]], mark
     assert [round(segment["start_s"]) for segment in mark["segments"]] == [0, 10], mark

@@ -34,6 +34,7 @@ def job_summary(swapped: SwappedSegments, stitched: StitchedVideo, stitch_second
         "warnings": [*plan.clamped, *report.warnings()],
         # The invisible mark's payload in every swapped frame (video/watermark.py), None when marking is off.
         "watermark": payload_hex(swapped.watermark.payload) if swapped.watermark.payload is not None else None,
+        "label": swapped.label.mode,  # the visible disclosure label: none, swapped or whole
         # Untouched frames copied as the source's own pictures (not re-encoded), and why none were, if so.
         "stitch": {"frames_copied": stitched.copied_frames, "frames_encoded": stitched.encoded_frames,
                    "not_copied_because": stitched.not_copied_because},

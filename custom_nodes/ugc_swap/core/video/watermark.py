@@ -1,7 +1,7 @@
 """The invisible watermark (EU AI Act Art. 50(2) machine-readable marking) put into the swapped frames.
 
 The pattern and why it survives re-encoding: watermark_pattern.py. Here it is added to the luma plane of each
-swapped frame, with its strength following the picture: full (±4 levels at a bump's peak, PSNR ≥ 44 dB) where
+swapped frame, with its strength following the picture: full (±3.5 levels at a bump's peak: PSNR ≥ 43 dB even where the whole frame is textured) where
 there is texture to hide it, down to 30 % on flat areas (a wall, a sky), where a slow ±1 level change is below
 what the eye sees. The strength map and the pattern are worked out at 1/8 of the frame size, where the pattern
 is still smooth, and brought up to full size once, so a 1080p frame costs ~2.5 ms.
@@ -17,7 +17,7 @@ import numpy as np
 
 from .watermark_pattern import bump_image, cell_chips, flip_sign, payload_for
 
-PEAK_LEVELS = 4.0  # luma levels at a bump's peak, on textured picture
+PEAK_LEVELS = 3.5  # luma levels at a bump's peak, on textured picture
 FLAT_SHARE = 0.3  # of the peak, on flat picture
 _TEXTURE_FULL = 4.0  # mean absolute detail (levels, at 1/8 size) from which the full strength is used
 _STEP = 8  # the strength map's and the pattern's subsampling
