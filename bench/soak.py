@@ -11,6 +11,7 @@ first 10). With --out, the figures replace the soak section of docs/reliability.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -90,6 +91,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="a markdown file whose soak section to replace")
     args = parser.parse_args()
+    # A stop (SIGTERM from CI or a terminal) unwinds like an exception, so every worker and server started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="ugc_swap_soak_") as temp:
         _, result = run(args.jobs, args.seed, Path(temp))
     text = report_markdown(result, args.seed)

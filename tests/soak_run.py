@@ -6,6 +6,7 @@ signed webhook, the Airtable row and the bucket; memory is the PSS of each worke
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,11 +20,13 @@ import psutil
 import requests
 
 from driver.comfy_server import LocalComfyUI, free_port
+from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
 from .fault_proxy import CuttableTcpProxy, FaultyHttpProxy
 from .file_server import Route
 from .soak_faults import Fault, schedule
-from .worker_stack import BUCKET, PODS_API_KEY, WorkerStack, comfyui_pids, start_worker_process, stop_process
+from .worker_stack import (BUCKET, PODS_API_KEY, WEBHOOK_SECRET, WorkerStack, comfyui_pids, start_worker_process,
+                           stop_process)
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 JOB_TIMEOUT_S = 120.0  # the workers' UGC_SWAP_JOB_TIMEOUT_S; a job not ended by this plus a margin is hung
@@ -103,6 +106,14 @@ class Soak:
 
     def __enter__(self) -> Soak:
         self._exit = ExitStack()
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()  # nothing half-started is left running
+            raise
+        return self
+
+    def _start(self) -> None:
         self.stack = self._exit.enter_context(WorkerStack(self.s3_endpoint, self.work_dir))
         self.s3 = self._exit.enter_context(FaultyHttpProxy(self.s3_endpoint))
         comfy = LocalComfyUI(self.work_dir / "runpod_comfyui").start()
@@ -121,7 +132,6 @@ class Soak:
         for worker in self.workers.values():
             worker.start()
             self._exit.callback(lambda w=worker: w.process and stop_process(w.process))
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self._exit.close()
@@ -249,11 +259,18 @@ class Soak:
 
     def _judge(self, outcome: JobOutcome, output: dict | None) -> None:
         record = outcome.record_id
-        bodies = [b for b in self.stack.webhook_bodies() if b.get("record_id") == record
-                  and b.get("status") in ("Complete", "Failed")]
-        keys = {r.headers.get("Idempotency-Key") for r in self.stack.webhook.requests
-                if b'"record_id": "' + record.encode() in r.body or f'"record_id":"{record}"'.encode() in r.body}
-        outcome.webhook_keys = len(keys)
+        # This record's webhooks only, checked now (older ones are past the receiver's replay window by design).
+        received = [r for r in self.stack.webhook.requests if json.loads(r.body).get("record_id") == record]
+        bodies = []
+        for request in received:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            if not verify_signature(WEBHOOK_SECRET, headers[TIMESTAMP_HEADER.lower()], request.body,
+                                    headers[SIGNATURE_HEADER.lower()]):
+                raise AssertionError(f"a webhook for {record} does not verify")
+            body = json.loads(request.body)
+            if body.get("status") in ("Complete", "Failed"):
+                bodies.append(body)
+        outcome.webhook_keys = len({r.headers.get("Idempotency-Key") for r in received})
         final = output if isinstance(output, dict) and output.get("status") in ("Complete", "Failed") else \
             (bodies[-1] if bodies else None)
         if final is not None:
