@@ -27,7 +27,6 @@ import cv2  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.moto_s3 import aws_test_credentials, moto_server  # noqa: E402
-from tests.soak_faults import FAULTS_BY_NAME  # noqa: E402
 from tests.soak_run import JobOutcome, Soak  # noqa: E402
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video  # noqa: E402
 

@@ -42,7 +42,6 @@ FAULTS: tuple[Fault, ...] = (
     Fault("worker_sigterm", ("pods",), "Complete", 0.5, True,
           "the worker SIGTERMed mid-job (it finishes the job, exits, and is started again)"),
 )
-FAULTS_BY_NAME = {fault.name: fault for fault in FAULTS}
 
 
 def schedule(jobs: int, seed: int) -> list[tuple[str, Fault]]:

@@ -21,8 +21,8 @@ from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import YUV420, FrameReader
 from ugc_swap.core.video.watermark import WatermarkSettings, mark_luma
 from ugc_swap.core.video.watermark_find import FOUND_CONFIDENCE, find_marks
-from ugc_swap.core.video.watermark_pattern import (bump_image, cell_chips, codeword, flip_sign, payload_for, payload_hex,
-                                                   read_codeword)
+from ugc_swap.core.video.watermark_pattern import (bump_image, cell_chips, codeword, flip_sign, payload_for,
+                                                   payload_hex, read_codeword)
 
 from .watermark_clips import ATTACKS, Scene, attack, mark_segments, render, write_scene
 
@@ -85,7 +85,8 @@ def test_each_segment_gives_back_the_exact_payload_after(name, marked_clip, tmp_
 
 def test_unmarked_footage_shows_no_mark(tmp_path):
     scenes = [Scene("wall", "still"), Scene("rocket", "pan", None), Scene("coffee", "handheld", "astronaut", 3.0),
-              Scene("immunohistochemistry", "zoom"), Scene("chelsea", "still", None, 2.5), Scene("astronaut", "handheld")]
+              Scene("immunohistochemistry", "zoom"), Scene("chelsea", "still", None, 2.5),
+              Scene("astronaut", "handheld")]
     for index, scene in enumerate(scenes):
         clip = write_scene(tmp_path / f"plain{index}.mp4", scene, 640, 360, 8.0, seed=index)
         search = find_marks(attack(clip, tmp_path / f"plain{index}_crf28.mp4", ATTACKS[0][1], 0.0))
