@@ -7,8 +7,7 @@ from pathlib import Path
 
 from .errors import VideoProcessingError
 from .video.gop_copy import join_pieces
-from .video.label import draw_label_yuv420
-from .video.watermark import mark_yuv420
+from .video.disclosure import disclose_yuv420
 from .progress import ProgressCallback, no_progress
 from .swap_segments import SwappedSegments
 from .video.video_probe import probe_video
@@ -51,18 +50,15 @@ def stitch_video(swapped: SwappedSegments, output_path: Path, progress: Progress
     with FrameWriter(output_path, source.width, source.height, source.fps, FINAL_ENCODE,
                      audio_source=source, pixel_format=YUV420) as writer:
         active = None
-        label = swapped.label
         for index, frame in enumerate(FrameReader(source, pixel_format=YUV420)):
             if index in clip_frames:
                 active = clip_frames.pop(index)
-            in_swap = active is not None and index in active[0].frames
-            if in_swap:
+            into_segment = None
+            if active is not None and index in active[0].frames:
                 frame = keep_untouched_pixels(next(active[1]), frame)
-                frame = mark_yuv420(frame, source.width, source.height, swapped.watermark,
-                                    (index - active[0].frames.start) / float(source.fps), swapped.report.stage_seconds)
-            if label.on(swapped=in_swap):
-                frame = draw_label_yuv420(frame, source.width, source.height, label)
-            writer.write(frame)
+                into_segment = (index - active[0].frames.start) / float(source.fps)
+            writer.write(disclose_yuv420(frame, source.width, source.height, swapped.label, swapped.watermark,
+                                         into_segment, swapped.report.stage_seconds))
             progress(index + 1, source.frame_count)
     return StitchedVideo(output_path, 0, source.frame_count, swapped.not_copied_because)
 

@@ -25,8 +25,9 @@ from .errors import VideoProcessingError
 from .engines import FaceEngine, SwapSettings, get_engine
 from .engines.base import PreparedAvatar, SegmentStats, SwapReport
 from .video.gop_copy import CopyLayout, NotCopyable, copy_layout
-from .video.label import LabelSettings, draw_label_yuv420
-from .video.watermark import WatermarkSettings, mark_yuv420
+from .video.disclosure import disclose_yuv420
+from .video.label import LabelSettings
+from .video.watermark import WatermarkSettings
 from .heap import release_freed_memory
 from .video.mask_video import MaskVideoWriter, wired_masks
 from .planned_video import PlannedVideo
@@ -169,11 +170,9 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
             for offset, image in enumerate(frames):
                 source_planes, source_rgb = fed.popleft()
                 patched = patch_yuv420(source_planes, source_rgb, image)
-                patched = mark_yuv420(patched, source.width, source.height, swapper.watermark,
-                                      offset / float(source.fps), swapper.report.stage_seconds)
-                if swapper.label.on(swapped=True):
-                    patched = draw_label_yuv420(patched, source.width, source.height, swapper.label)
-                writer.write(patched)
+                writer.write(disclose_yuv420(patched, source.width, source.height, swapper.label,
+                                             swapper.watermark, offset / float(source.fps),
+                                             swapper.report.stage_seconds))
             index = swap_range.end
         for frame in planes:
             writer.write(frame)

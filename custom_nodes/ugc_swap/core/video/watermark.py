@@ -3,8 +3,9 @@
 The pattern and why it survives re-encoding: watermark_pattern.py. Here it is added to the luma plane of each
 swapped frame, with its strength following the picture: full (±3.5 levels at a bump's peak; PSNR ≥ 43 dB even
 where the whole frame is textured) where there is texture to hide it, down to 30 % on flat areas (a wall, a sky),
-where a slow ±1 level change, dithered, is below what the eye sees. The strength map and the pattern are worked out at 1/8 of the frame size, where the pattern
-is still smooth, and brought up to full size once, so a 1080p frame costs ~2.6 ms.
+where a slow ±1 level change, dithered, is below what the eye sees. The strength map and the pattern are worked
+out at 1/8 of the frame size, where the pattern is still smooth, and brought up to full size once, so a 1080p
+frame costs ~2.6 ms.
 """
 
 from __future__ import annotations
