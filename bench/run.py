@@ -30,6 +30,7 @@ sys.path[:0] = [str(REPO), str(REPO / "custom_nodes")]
 
 import psutil  # noqa: E402
 
+from bench.process_memory import pss, tree_pss  # noqa: E402
 from driver.comfy_server import LocalComfyUI  # noqa: E402
 from driver.local_inputs import sample_inputs  # noqa: E402
 from ugc_swap.core.engines import SwapSettings, get_engine  # noqa: E402
@@ -63,12 +64,7 @@ def engine_throughput(folder: Path, frames: int) -> dict[str, dict]:
 
 class PeakMemory:
     """Polls the memory of the driver process and of the ComfyUI process tree (its ffmpeg children included),
-    keeping each one's peak and the peak of their sum.
-
-    Memory is PSS (each shared page split between the processes that map it), not RSS: summed RSS counts the
-    ffmpeg binary's pages once per ffmpeg process. A child caught between fork and exec (the same command line
-    as ComfyUI, alive for a few ms while ffmpeg starts) is skipped: polled mid-fork it read as a second ComfyUI
-    of up to 950 MB that never existed."""
+    keeping each one's peak and the peak of their sum (PSS, forks not yet exec'd left out: process_memory.py)."""
 
     def __init__(self, driver_pid: int, comfyui_pid: int) -> None:
         self.driver, self.comfyui = psutil.Process(driver_pid), psutil.Process(comfyui_pid)
@@ -76,31 +72,9 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    @staticmethod
-    def _pss(process: psutil.Process) -> int:
-        try:
-            return process.memory_full_info().pss
-        except psutil.Error:
-            return 0  # a child that exited between listing and reading
-
-    def _tree(self, process: psutil.Process) -> int:
-        try:
-            command = process.cmdline()
-            children = [c for c in process.children(recursive=True) if not self._forked_from(c, command)]
-        except psutil.Error:
-            children = []
-        return self._pss(process) + sum(self._pss(child) for child in children)
-
-    @staticmethod
-    def _forked_from(child: psutil.Process, parent_command: list[str]) -> bool:
-        try:
-            return child.cmdline() == parent_command
-        except psutil.Error:
-            return True  # gone already
-
     def _poll(self) -> None:
         while not self._stop.is_set():
-            driver, comfyui = self._pss(self.driver), self._tree(self.comfyui)
+            driver, comfyui = pss(self.driver), tree_pss(self.comfyui)
             self.peak_driver, self.peak_comfyui = max(self.peak_driver, driver), max(self.peak_comfyui, comfyui)
             self.peak = max(self.peak, driver + comfyui)
             time.sleep(0.1)

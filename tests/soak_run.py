@@ -6,7 +6,6 @@ signed webhook, the Airtable row and the bucket; memory is the PSS of each worke
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,14 +18,13 @@ from pathlib import Path
 import psutil
 import requests
 
-from driver.comfy_server import LocalComfyUI, free_port
-from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from bench.process_memory import tree_pss
+from driver.comfy_server import LocalComfyUI
 
 from .fault_proxy import CuttableTcpProxy, FaultyHttpProxy
 from .file_server import Route
 from .soak_faults import Fault, schedule
-from .worker_stack import (BUCKET, PODS_API_KEY, WEBHOOK_SECRET, WorkerStack, comfyui_pids, start_worker_process,
-                           stop_process)
+from .worker_stack import BUCKET, PODS_API_KEY, WorkerStack, comfyui_pids, start_on_free_port, stop_process
 
 AUTH = {"Authorization": f"Bearer {PODS_API_KEY}"}
 JOB_TIMEOUT_S = 120.0  # the workers' UGC_SWAP_JOB_TIMEOUT_S; a job not ended by this plus a margin is hung
@@ -71,25 +69,14 @@ class _Worker:
 
     def start(self) -> None:
         args, probe = _COMMANDS[self.kind]
-        for attempt in range(3):  # the worker binds the port itself: one found free may be taken first
-            port = free_port()
-            try:
-                self.process = start_worker_process([a.replace("{port}", str(port)) for a in args], self.env, port,
-                                                    self.log, probe)
-                self.url = f"http://127.0.0.1:{port}"
-                return
-            except Exception:
-                if attempt == 2 or "address already in use" not in self.log.read_text(errors="replace").lower():
-                    raise
+        self.process, port = start_on_free_port(args, self.env, self.log, probe)
+        self.url = f"http://127.0.0.1:{port}"
 
     def pss_mb(self) -> float:
         total = 0
-        roots = [p for p in (self.process.pid if self.process else None, *self.extra_pids) if p]
-        for pid in roots:
+        for pid in (self.process.pid if self.process else None, *self.extra_pids):
             try:
-                root = psutil.Process(pid)
-                for proc in (root, *root.children(recursive=True)):
-                    total += proc.memory_full_info().pss
+                total += tree_pss(psutil.Process(pid)) if pid else 0
             except psutil.Error:
                 continue
         return total / 2**20
@@ -260,17 +247,8 @@ class Soak:
     def _judge(self, outcome: JobOutcome, output: dict | None) -> None:
         record = outcome.record_id
         # This record's webhooks only, checked now (older ones are past the receiver's replay window by design).
-        received = [r for r in self.stack.webhook.requests if json.loads(r.body).get("record_id") == record]
-        bodies = []
-        for request in received:
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            if not verify_signature(WEBHOOK_SECRET, headers[TIMESTAMP_HEADER.lower()], request.body,
-                                    headers[SIGNATURE_HEADER.lower()]):
-                raise AssertionError(f"a webhook for {record} does not verify")
-            body = json.loads(request.body)
-            if body.get("status") in ("Complete", "Failed"):
-                bodies.append(body)
-        outcome.webhook_keys = len({r.headers.get("Idempotency-Key") for r in received})
+        bodies = [b for b in self.stack.webhook_bodies(record) if b.get("status") in ("Complete", "Failed")]
+        outcome.webhook_keys = len({r.headers.get("Idempotency-Key") for r in self.stack.webhook_requests(record)})
         final = output if isinstance(output, dict) and output.get("status") in ("Complete", "Failed") else \
             (bodies[-1] if bodies else None)
         if final is not None:

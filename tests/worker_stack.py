@@ -26,7 +26,7 @@ from driver.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
 from .airtable_standin import AirtableStandIn
 from .file_server import FileServer, Route
-from .http_receiver import ScriptedReceiver
+from .http_receiver import Recorded, ScriptedReceiver
 from .moto_s3 import TEST_KEY_ID, TEST_SECRET, aws_test_credentials
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,10 +114,15 @@ class WorkerStack:
         self.files.routes[path] = Route(body=text, headers={"Content-Type": "image/png"})
         return self.files.url(path)
 
-    def webhook_bodies(self) -> list[dict]:
-        """Every webhook received, each checked against its HMAC signature."""
+    def webhook_requests(self, record_id: str | None = None) -> list[Recorded]:
+        """The webhook requests received (for one record, if given), in order."""
+        return [r for r in self.webhook.requests
+                if record_id is None or json.loads(r.body).get("record_id") == record_id]
+
+    def webhook_bodies(self, record_id: str | None = None) -> list[dict]:
+        """Every webhook received (for one record, if given), each checked against its HMAC signature."""
         bodies = []
-        for request in self.webhook.requests:
+        for request in self.webhook_requests(record_id):
             headers = {k.lower(): v for k, v in request.headers.items()}
             assert verify_signature(WEBHOOK_SECRET, headers[TIMESTAMP_HEADER.lower()], request.body,
                                     headers[SIGNATURE_HEADER.lower()]), "webhook signature does not verify"
@@ -141,24 +146,31 @@ def running_worker(s3_endpoint: str, work_dir: Path, args: list[str], probe_path
         aws_test_credentials(patch)  # the test process reads S3 too
         with WorkerStack(s3_endpoint, work_dir) as stack:
             env = stack.environment(**env_overrides)
-            # The worker binds its port itself (the runpod SDK takes only a number), so a port found free may be
-            # taken before it does: a worker that exits for that reason is started again on another one.
-            for attempt in range(3):
-                port = free_port()
-                command = [arg.replace("{port}", str(port)) for arg in args]
-                try:
-                    process = (launch or start_worker_process)(command, env, port, work_dir / "worker.log",
-                                                               probe_path)
-                    break
-                except Exception:
-                    log = (work_dir / "worker.log").read_text(errors="replace")[-3000:]
-                    if attempt == 2 or "address already in use" not in log.lower():
-                        raise
+            process, port = start_on_free_port(args, env, work_dir / "worker.log", probe_path,
+                                               launch or start_worker_process)
             try:
                 yield stack, f"http://127.0.0.1:{port}"
             finally:
                 stop_process(process)
             assert_no_comfyui_left(work_dir / "comfyui")
+
+
+def start_on_free_port(args: list[str], env: dict[str, str], log_path: Path, probe_path: str,
+                       launch: Launcher | None = None) -> tuple[subprocess.Popen, int]:
+    """A worker started with "{port}" in `args` replaced by a free port, answering there: (process, port).
+
+    The worker binds its port itself (the runpod SDK takes only a number), so a port found free may be taken
+    before it does: a worker that exits for that reason is started again on another one."""
+    for attempt in range(3):
+        port = free_port()
+        command = [arg.replace("{port}", str(port)) for arg in args]
+        try:
+            return (launch or start_worker_process)(command, env, port, log_path, probe_path), port
+        except Exception:
+            log = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
+            if attempt == 2 or "address already in use" not in log.lower():
+                raise
+    raise AssertionError("three attempts and neither a worker nor an error")
 
 
 def comfyui_pids(base_dir: Path) -> list[int]:
