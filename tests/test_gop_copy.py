@@ -30,7 +30,9 @@ from ugc_swap.core.sample_media import SampleVideoSpec, write_sample_video
 from ugc_swap.core.segment_plan import FrameRange
 from ugc_swap.core.stitch import stitch_video
 from ugc_swap.core.swap_segments import SwappedClip, SwappedSegments, swap_segments
+from ugc_swap.core.video.colour_tags import player_matrix
 from ugc_swap.core.video.video_probe import probe_video
+from ugc_swap.core.video.yuv_patch import yuv420_to_rgb
 from ugc_swap.core.video.video_stream import GRAY, FrameReader, ffmpeg_executable
 
 from .conftest import psnr
@@ -129,6 +131,28 @@ def joined(tmp_path_factory):
     return swapped.planned, swapped, stitch_video(swapped, output), output
 
 
+def _untagged(tagged: Path, path: Path) -> Path:
+    """`tagged` with H.264's colour description and the container's colour box left out, as many editors and
+    ffmpeg-made files are."""
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(tagged), "-c", "copy", "-bsf:v",
+                    "h264_metadata=colour_primaries=2:transfer_characteristics=2:matrix_coefficients=2",
+                    "-colorspace", "unknown", "-color_primaries", "unknown", "-color_trc", "unknown", str(path)],
+                   check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def joined_untagged_hd(tmp_path_factory):
+    """A 720p 1 s-GOP source with no colour tags, swapped by the paint engine, and the stitched result."""
+    folder = tmp_path_factory.mktemp("gop_copy_untagged")
+    tagged = write_sample_video(folder / "tagged.mp4", SampleVideoSpec(1280, 720, Fraction(30), 8.0,
+                                                                        keyframe_interval_s=1.0))
+    video = _untagged(tagged, folder / "source.mp4")
+    swapped = _swapped(video, folder)
+    output = folder / "out" / "result.mp4"
+    return swapped.planned, swapped, stitch_video(swapped, output), output
+
+
 def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
     """Every picture as YUV planes, and its presentation time, read with PyAV directly."""
     with av.open(str(path)) as container:
@@ -158,6 +182,31 @@ def test_untouched_gops_come_out_bit_for_bit_and_the_rest_is_encoded(joined):
     for k in sorted(set(range(45, 240)) - set(copied) - set(range(135, 165))):
         assert psnr(out[k], source[k]) >= 38, k  # untouched frames that had to be encoded, near the cuts
     assert list(Path(output).parent.iterdir()) == [output]  # no run or partial file left behind
+
+
+def test_untagged_colours_are_read_as_players_read_them():
+    assert (player_matrix(1280, 720), player_matrix(1080, 1920), player_matrix(720, 576)) == ("bt709",) * 2 + ("bt601",)
+
+
+def test_an_untagged_hd_source_is_copied_and_its_encoded_frames_keep_their_colours(joined_untagged_hd):
+    planned, swapped, result, output = joined_untagged_hd
+    assert planned.source.untagged_matrix == "bt709"
+    # The engines' RGB (and the whole-video encode's) reads the same samples the same way, tags or none.
+    tagged = probe_video(Path(planned.source.path).with_name("tagged.mp4"))
+    read = [next(iter(FrameReader(info, 100, 101))).astype(int) for info in (tagged, planned.source)]
+    assert np.abs(read[0] - read[1]).max() <= 1
+    with av.open(str(planned.source.path)) as container:
+        assert container.streams.video[0].codec_context.colorspace == 2  # really untagged
+    assert result.not_copied_because is None and result.copied_frames > 100
+    source, _ = _decoded(Path(planned.source.path))
+    out, _ = _decoded(output)
+    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    assert all(np.array_equal(out[k], source[k]) for k in copied)
+    # Kept frames next to the cuts are re-encoded: read as BT.601 (ffmpeg's default for any untagged file) and
+    # written as BT.709, their planes move by a colour conversion (measured 37 dB at worst on this clip), against
+    # 49 dB for the encode alone.
+    encoded_kept = sorted(set(range(45, 240)) - set(copied) - set(range(135, 165)))
+    assert encoded_kept and min(psnr(out[k], source[k]) for k in encoded_kept) >= 44
 
 
 def test_swapped_frames_and_audio_survive_the_join(joined):
@@ -195,13 +244,16 @@ def test_the_track_holds_both_parameter_sets_in_one_avc1_description(joined):
     assert record[0] == 1 and record[5] & 0x1F == 3  # the source's SPS and one per encoded run
 
 
-def test_a_real_browser_plays_every_piece(joined, tmp_path):
+@pytest.mark.parametrize("source", ["joined", "joined_untagged_hd"])
+def test_a_real_browser_plays_every_piece(source, request, tmp_path):
     chromium = shutil.which("chromium")
     modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
     assert chromium and modules.is_dir(), "chromium and playwright-core come from bin/test-tools (bin/test runs it)"
-    _, swapped, _, output = joined
-    with av.open(str(output)) as container:
-        expected = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    planned, swapped, _, output = request.getfixturevalue(source)
+    width, height = planned.source.width, planned.source.height
+    # As a player shows them: BT.709, whether the pictures say so (encoded runs, the tagged source) or are an
+    # untagged HD source's own.
+    expected = [yuv420_to_rgb(planes, width, height) for planes in _decoded(output)[0]]
     # One frame inside each piece and both sides of every boundary between pieces.
     frames = sorted({10, 90, 150, 239, *(k for p in swapped.layout.pieces[1:] for k in (p.frames.start - 1, p.frames.start))})
     assert len(frames) == 10
@@ -217,7 +269,8 @@ def test_a_real_browser_plays_every_piece(joined, tmp_path):
     assert report["duration"] == pytest.approx(8.0, abs=0.05)
     for shown in report["frames"]:
         k = shown["frame"]
-        pixels = np.frombuffer(base64.b64decode(shown["rgba"]), np.uint8).reshape(180, 320, 4)[..., :3].astype(int)
+        pixels = np.frombuffer(base64.b64decode(shown["rgba"]), np.uint8).reshape(height, width, 4)[..., :3]
+        pixels = pixels.astype(int)
         # The browser's own YUV to RGB conversion differs from PyAV's by a level or two; a picture decoded with
         # the wrong parameter set differs by far more, and the frame shown must be the one asked for.
         difference = {j: np.abs(pixels - expected[j]).mean() for j in (k - 1, k, k + 1) if 0 <= j < 240}

@@ -8,7 +8,8 @@ one mp4 track whose decoder configuration holds the parameter sets of both (see 
 by the same remux that adds it to a fully encoded video.
 
 Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
-BT.709 limited range, constant frame rate, no rotation. Anything else is encoded whole, as before.
+BT.709 limited range (tagged, or untagged HD, which players read as BT.709), constant frame rate, no rotation.
+Anything else is encoded whole, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from .colour_tags import BT709
 from .copy_plan import Piece, closed_boundaries, plan_pieces
 from ..errors import VideoProcessingError
 from .h264_config import (BitstreamError, DecoderConfig, build_avcc, free_sps_ids, is_idr_sample, merge_configs,
@@ -26,6 +28,7 @@ from ..segment_plan import FrameRange
 from .video_probe import VideoInfo
 
 _BT709, _LIMITED_RANGE, _UNSPECIFIED = 1, 1, 2
+_UNSPECIFIED_RANGE = 0  # read as limited range, as players do
 _GRID_TOLERANCE = 0.25  # of a frame: how far a packet's time may sit from its frame's slot
 
 
@@ -95,8 +98,10 @@ def scan_source(info: VideoInfo) -> SourceGops:
         context = stream.codec_context
         if context.name != "h264" or context.pix_fmt != "yuv420p":
             raise NotCopyable(f"{context.name} {context.pix_fmt} (only H.264 8-bit 4:2:0 is copied)")
-        if context.colorspace != _BT709 or context.color_range != _LIMITED_RANGE:
-            raise NotCopyable("colours not tagged BT.709 limited range")
+        # An untagged HD file is BT.709 to every player, as it is to this project's decoding (colour_tags.py).
+        bt709 = context.colorspace == _BT709 or info.untagged_matrix == BT709
+        if not bt709 or context.color_range not in (_LIMITED_RANGE, _UNSPECIFIED_RANGE):
+            raise NotCopyable("colours neither BT.709 limited range nor untagged HD")
         if context.color_primaries not in (_BT709, _UNSPECIFIED) or context.color_trc not in (_BT709, _UNSPECIFIED):
             raise NotCopyable("colour primaries or transfer other than BT.709")
         try:

@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import VideoInputError
+from .colour_tags import player_matrix
 
 # Timestamps whose spacing varies by more than this share of the mean mark the stream as variable frame rate.
 _VFR_TOLERANCE = 0.15
@@ -15,6 +16,7 @@ _REORDER_MARGIN = 16
 # FFmpeg's AVColorTransferCharacteristic codes of the two HDR transfers, and AVCOL_RANGE_JPEG.
 _HDR_TRANSFERS = {16: "pq", 18: "hlg"}
 _FULL_RANGE = 2
+_UNSPECIFIED_MATRIX = 2
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class VideoInfo:
     rotation: int
     hdr_transfer: str | None = None  # "pq" or "hlg" for HDR footage (read as SDR: video/hdr.py), else None
     full_range: bool = False  # the samples use the full 0-255 (0-1023) range, not the broadcast one
+    # The colour matrix a player assumes for a file that does not name one (video/colour_tags.py); None when the
+    # file names its own.
+    untagged_matrix: str | None = None
     # How long after the file's zero the picture starts (an edit or a phone can start the sound first); frame 0
     # of this project is that moment, so the sound is shifted by as much to stay in sync.
     video_start_s: float = 0.0
@@ -55,6 +60,9 @@ def probe_video(path: str | Path) -> VideoInfo:
         stream = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
         width, height = stream.codec_context.width, stream.codec_context.height
+        # Judged on the stored picture, as a decoder sees it, before any rotation.
+        untagged_matrix = player_matrix(width, height) if stream.codec_context.colorspace == _UNSPECIFIED_MATRIX \
+            else None
         if not width or not height:
             raise VideoInputError("the video stream has no picture size (corrupt or truncated file?)")
         duration_s = _duration_seconds(container, stream)
@@ -76,6 +84,7 @@ def probe_video(path: str | Path) -> VideoInfo:
             rotation=rotation,
             hdr_transfer=_HDR_TRANSFERS.get(stream.codec_context.color_trc),
             full_range=stream.codec_context.color_range == _FULL_RANGE,
+            untagged_matrix=untagged_matrix,
             video_start_s=_video_start(container, stream),
         )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VideoProcessingError
+from .colour_tags import decode_matrix_filter
 from .hdr import decode_filters
 from .video_probe import VideoInfo
 
@@ -55,7 +56,7 @@ YUV420 = "yuv420p"
 GRAY = "gray"  # single-channel masks, full 0-255 range
 # Converts whatever the source holds (BT.601, full range, 10 bit, 4:2:2) into the planes the encoder takes;
 # a BT.709 limited-range 4:2:0 source passes through untouched.
-_TO_OUTPUT_YUV = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+_TO_OUTPUT_YUV = "out_color_matrix=bt709:out_range=tv,format=yuv420p"  # the scale filter's options
 
 
 def frame_shape(pixel_format: str, width: int, height: int) -> tuple[int, ...]:
@@ -110,8 +111,11 @@ class FrameReader:
         filters = f"fps={fps_arg(self.info.fps)},trim=start_frame={self.start},setpts=PTS-STARTPTS"
         if self.info.hdr_transfer:  # everything downstream works on the SDR picture (video/hdr.py)
             filters += "," + decode_filters(self.info.hdr_transfer, self.info.full_range)  # type: ignore[arg-type]
+        read_as = "" if self.info.hdr_transfer else decode_matrix_filter(self.info.untagged_matrix)
         if self.pixel_format == YUV420:
-            filters += "," + _TO_OUTPUT_YUV
+            filters += f",scale={read_as}{_TO_OUTPUT_YUV}"
+        elif read_as:
+            filters += f",scale={read_as.rstrip(':')},format={self.pixel_format}"
         # One decoding thread: a single thread decodes 1080p H.264 at ~250 fps, far ahead of every consumer here
         # (engine ~20 fps, encoder ~50 fps), and each extra frame thread holds its own frames (measured: 112 MB
         # with ffmpeg's default threads, 71 MB with one, at 1080p).
