@@ -11,7 +11,8 @@ from .video.disclosure import disclose_yuv420
 from .progress import ProgressCallback, no_progress
 from .swap_segments import SwappedSegments
 from .video.video_probe import probe_video
-from .video.video_stream import FINAL_ENCODE, YUV420, FrameReader, FrameWriter, add_audio
+from .video.output_rate import final_encode_for
+from .video.video_stream import YUV420, FrameReader, FrameWriter, add_audio
 from .video.yuv_patch import keep_untouched_pixels
 
 
@@ -47,7 +48,7 @@ def stitch_video(swapped: SwappedSegments, output_path: Path, progress: Progress
     clip_frames = {}
     for clip in swapped.clips:
         clip_frames[clip.frames.start] = (clip, iter(FrameReader(probe_video(clip.path), 0, clip.frames.length, YUV420)))
-    with FrameWriter(output_path, source.width, source.height, source.fps, FINAL_ENCODE,
+    with FrameWriter(output_path, source.width, source.height, source.fps, final_encode_for(source),
                      audio_source=source, pixel_format=YUV420) as writer:
         active = None
         for index, frame in enumerate(FrameReader(source, pixel_format=YUV420)):

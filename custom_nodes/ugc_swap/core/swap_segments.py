@@ -34,7 +34,8 @@ from .planned_video import PlannedVideo
 from .progress import ProgressCallback, no_progress
 from .quality.samples import QualitySample, SampleCollector
 from .segment_plan import FrameRange
-from .video.video_stream import FINAL_ENCODE, INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
+from .video.output_rate import final_encode_for
+from .video.video_stream import INTERMEDIATE_ENCODE, YUV420, FrameReader, FrameWriter
 from .video.yuv_patch import patch_yuv420, yuv420_to_rgb
 
 
@@ -158,7 +159,8 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
     source = swapper.planned.source
     # The engine keeps one core busy: x264 takes the others (one thread on 2 cores holds ~50 MB less at 1080p
     # than two and encodes as fast beside the engine).
-    settings = replace(FINAL_ENCODE, x264_params=f"sps-id={sps_id}", threads=max(1, (os.cpu_count() or 2) - 1))
+    settings = replace(final_encode_for(source), x264_params=f"sps-id={sps_id}",
+                       threads=max(1, (os.cpu_count() or 2) - 1))
     planes = iter(FrameReader(source, run.start, run.end, YUV420))
     index = run.start
     with FrameWriter(path, source.width, source.height, source.fps, settings, pixel_format=YUV420) as writer:

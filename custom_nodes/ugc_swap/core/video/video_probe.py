@@ -38,6 +38,7 @@ class VideoInfo:
     # The colour matrix a player assumes for a file that does not name one (video/colour_tags.py); None when the
     # file names its own.
     untagged_matrix: str | None = None
+    video_bitrate: int | None = None  # bits/s of the video stream, as the container states or its samples add up to
     # How long after the file's zero the picture starts (an edit or a phone can start the sound first); frame 0
     # of this project is that moment, so the sound is shifted by as much to stay in sync.
     video_start_s: float = 0.0
@@ -85,6 +86,7 @@ def probe_video(path: str | Path) -> VideoInfo:
             hdr_transfer=_HDR_TRANSFERS.get(stream.codec_context.color_trc),
             full_range=stream.codec_context.color_range == _FULL_RANGE,
             untagged_matrix=untagged_matrix,
+            video_bitrate=stream.bit_rate or None,
             video_start_s=_video_start(container, stream),
         )
 

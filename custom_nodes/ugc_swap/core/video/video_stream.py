@@ -44,6 +44,9 @@ class EncodeSettings:
     # x264 threads; None = one per core (x264's own default of 1.5 per core encodes no faster here and holds
     # ~30 MB more at 1080p).
     threads: int | None = None
+    # x264's rate cap (VBV), bits/s and bits; None encodes at the crf alone (video/output_rate.py).
+    max_bitrate: int | None = None
+    buffer_bits: int | None = None
 
 
 FINAL_ENCODE = EncodeSettings(crf=18, preset="veryfast")
@@ -57,6 +60,12 @@ GRAY = "gray"  # single-channel masks, full 0-255 range
 # Converts whatever the source holds (BT.601, full range, 10 bit, 4:2:2) into the planes the encoder takes;
 # a BT.709 limited-range 4:2:0 source passes through untouched.
 _TO_OUTPUT_YUV = "out_color_matrix=bt709:out_range=tv,format=yuv420p"  # the scale filter's options
+
+
+def _rate_cap(settings: EncodeSettings) -> list[str]:
+    if not settings.max_bitrate:
+        return []
+    return ["-maxrate", str(settings.max_bitrate), "-bufsize", str(settings.buffer_bits or 2 * settings.max_bitrate)]
 
 
 def frame_shape(pixel_format: str, width: int, height: int) -> tuple[int, ...]:
@@ -201,7 +210,7 @@ class FrameWriter:
         threads = settings.threads or os.cpu_count() or 1
         command += [
             "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-threads", str(threads),
-            *(["-x264-params", settings.x264_params] if settings.x264_params else []), *colour,
+            *(["-x264-params", settings.x264_params] if settings.x264_params else []), *_rate_cap(settings), *colour,
             "-pix_fmt", settings.pix_fmt, "-movflags", "+faststart", "-f", "mp4", str(self._temp_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
