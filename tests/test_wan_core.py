@@ -211,3 +211,16 @@ def test_person_scope_regenerates_more_than_the_head(segment, avatar_png):
         changed_share[scope] = changed.mean()
         assert not changed[:10, :10].any(), f"{scope}: a background corner changed"
     assert changed_share["person"] > 1.3 * changed_share["head"] > 0
+
+
+def test_the_shipped_wan_defaults_make_one_window_per_5_s_segment_at_4_steps():
+    """docs/cost.md's budget rests on these: 2 windows x 4 steps for the default job (two 5 s segments)."""
+    import json
+    from pathlib import Path
+
+    graph = json.loads((Path(__file__).resolve().parent.parent / "workflows" / "ugc_swap_wan.api.json").read_text())
+    (wan,) = [node["inputs"] for node in graph.values() if node["class_type"] == "UGCSwapWanReplace"]
+    assert (wan["window_length"], wan["steps"]) == (WanSettings().window_length, 4)
+    for source_fps in (Fraction(30), Fraction(25), Fraction(60), Fraction(30000, 1001)):
+        frames = generation_frame_count(round(5 * source_fps), source_fps, Fraction(wan["generation_fps"]))
+        assert len(plan_windows(frames, wan["window_length"], wan["motion_frames"])) == 1, source_fps

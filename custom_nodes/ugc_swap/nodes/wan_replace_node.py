@@ -54,7 +54,7 @@ class WanReplaceNode(io.ComfyNode):
                              default=_WAN.motion_frames, min=1, max=33, step=4,
                              tooltip="Frames carried into the next window as continue_motion."),
                 io.Int.Input("seed", default=_WAN.seed, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True),
-                io.Int.Input("steps", default=6, min=1, max=100, tooltip="6 with the lightx2v distill LoRA."),
+                io.Int.Input("steps", default=4, min=1, max=100, tooltip="4 with the lightx2v distill LoRA."),
                 io.Float.Input("cfg", default=1.0, min=0.0, max=30.0, step=0.1, tooltip="1 with the distill LoRA."),
                 io.Combo.Input("sampler_name", display_name="sampler name",
                                options=list(comfy.samplers.KSampler.SAMPLERS), default="euler"),
