@@ -153,6 +153,25 @@ def joined_untagged_hd(tmp_path_factory):
     return swapped.planned, swapped, stitch_video(swapped, output), output
 
 
+def _rotated(folder: Path, rotation: int) -> Path:
+    """A 1 s-GOP source stored sideways with a phone's rotation flag (the same pictures, flagged)."""
+    made = write_sample_video(folder / "made.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
+                                                                   keyframe_interval_s=1.0))
+    path = folder / f"rotated_{rotation}.mp4"
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-display_rotation", str(rotation), "-i", str(made), "-c",
+                    "copy", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def joined_rotated(tmp_path_factory):
+    """A phone-style source flagged 90 degrees, swapped by the paint engine, and the stitched result."""
+    folder = tmp_path_factory.mktemp("gop_copy_rotated")
+    swapped = _swapped(_rotated(folder, 90), folder)
+    output = folder / "out" / "result.mp4"
+    return swapped.planned, swapped, stitch_video(swapped, output), output
+
+
 def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
     """Every picture as YUV planes, and its presentation time, read with PyAV directly."""
     with av.open(str(path)) as container:
@@ -209,6 +228,26 @@ def test_an_untagged_hd_source_is_copied_and_its_encoded_frames_keep_their_colou
     assert encoded_kept and min(psnr(out[k], source[k]) for k in encoded_kept) >= 44
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_rotated_phone_source_is_copied_and_keeps_its_flag(rotation, tmp_path):
+    video = _rotated(tmp_path, rotation)
+    swapped = _swapped(video, tmp_path)
+    result = stitch_video(swapped, tmp_path / "out" / "result.mp4")
+    source, out = probe_video(video), probe_video(result.path)
+    assert source.rotation == rotation and result.not_copied_because is None and result.copied_frames > 100
+    assert (out.width, out.height, out.rotation) == (source.width, source.height, rotation)
+    stored_source, stored_out = _decoded(video)[0], _decoded(result.path)[0]  # PyAV: as stored, not turned
+    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    assert all(np.array_equal(stored_out[k], stored_source[k]) for k in copied)
+    # Upright, as a player shows both: every kept frame matches, and the paint sits where the engine put it.
+    upright_source, upright_out = list(FrameReader(source)), list(FrameReader(out))
+    kept = [k for k in range(45, 240) if not 135 <= k < 165]
+    assert min(psnr(upright_out[k], upright_source[k]) for k in kept) >= 38
+    for k in range(240):
+        painted = np.abs(upright_out[k][50:110, 110:170].astype(int) - (255, 0, 255)).mean() < 12
+        assert painted == (k < 45 or 135 <= k < 165), k
+
+
 def test_swapped_frames_and_audio_survive_the_join(joined):
     planned, _, _, output = joined
     with av.open(str(output)) as container:
@@ -244,7 +283,7 @@ def test_the_track_holds_both_parameter_sets_in_one_avc1_description(joined):
     assert record[0] == 1 and record[5] & 0x1F == 3  # the source's SPS and one per encoded run
 
 
-@pytest.mark.parametrize("source", ["joined", "joined_untagged_hd"])
+@pytest.mark.parametrize("source", ["joined", "joined_untagged_hd", "joined_rotated"])
 def test_a_real_browser_plays_every_piece(source, request, tmp_path):
     chromium = shutil.which("chromium")
     modules = Path(os.environ.get("UGC_SWAP_NODE_MODULES", "")) / "playwright-core"
@@ -253,7 +292,10 @@ def test_a_real_browser_plays_every_piece(source, request, tmp_path):
     width, height = planned.source.width, planned.source.height
     # As a player shows them: BT.709, whether the pictures say so (encoded runs, the tagged source) or are an
     # untagged HD source's own.
-    expected = [yuv420_to_rgb(planes, width, height) for planes in _decoded(output)[0]]
+    # Upright: a rotated file is shown turned by its flag (counter-clockwise, as PyAV reads it).
+    turns = planned.source.rotation // 90
+    stored = (height, width) if turns % 2 else (width, height)
+    expected = [np.rot90(yuv420_to_rgb(planes, *stored), k=turns) for planes in _decoded(output)[0]]
     # One frame inside each piece and both sides of every boundary between pieces.
     frames = sorted({10, 90, 150, 239, *(k for p in swapped.layout.pieces[1:] for k in (p.frames.start - 1, p.frames.start))})
     assert len(frames) == 10

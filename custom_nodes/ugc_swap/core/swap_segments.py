@@ -163,7 +163,8 @@ def _swap_run(swapper: _Swapper, run: FrameRange, sps_id: int, path: Path) -> Sw
                        threads=max(1, (os.cpu_count() or 2) - 1))
     planes = iter(FrameReader(source, run.start, run.end, YUV420))
     index = run.start
-    with FrameWriter(path, source.width, source.height, source.fps, settings, pixel_format=YUV420) as writer:
+    with FrameWriter(path, source.width, source.height, source.fps, settings, pixel_format=YUV420,
+                     stored_rotation=source.rotation) as writer:
         for swap_range in (r for r in swapper.planned.plan.swap_ranges if r.start in run):
             for frame in islice(planes, swap_range.start - index):
                 writer.write(frame)

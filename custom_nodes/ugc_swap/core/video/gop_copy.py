@@ -8,8 +8,9 @@ one mp4 track whose decoder configuration holds the parameter sets of both (see 
 by the same remux that adds it to a fully encoded video.
 
 Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
-BT.709 limited range (tagged, or untagged HD, which players read as BT.709), constant frame rate, no rotation.
-Anything else is encoded whole, as before.
+BT.709 limited range (tagged, or untagged HD, which players read as BT.709), constant frame rate. A phone's
+rotation flag is kept: the encoded runs are turned back to the stored orientation, and the track takes the
+source's flag. Anything else is encoded whole, as before.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def scan_source(info: VideoInfo) -> SourceGops:
     """The source's IDR pictures and packet order, or NotCopyable saying why its packets can't be reused."""
     if info.variable_frame_rate:
         raise NotCopyable("variable frame rate")
-    if info.rotation:
+    if info.rotation not in (0, 90, 180, 270):
         raise NotCopyable(f"rotated {info.rotation} degrees")
     import av
 

@@ -174,12 +174,17 @@ class FrameWriter:
         audio_path: str | Path | None = None,
         pixel_format: str = RGB,
         slots: Sequence[int] | None = None,
+        stored_rotation: int = 0,
     ) -> None:
         """`audio_source` copies a video's audio track through; `audio_path` takes any audio file instead.
         YUV420 frames must already be BT.709 limited range (as `FrameReader` gives them): they are not converted.
 
         `slots`: the frame index each written frame takes in the video, ascending; a slot left out repeats the
-        frame before it inside ffmpeg, so long still stretches cost neither pipe bytes nor Python time."""
+        frame before it inside ffmpeg, so long still stretches cost neither pipe bytes nor Python time.
+
+        `stored_rotation`: the frames (upright, as `FrameReader` gives them) are turned back into the stored
+        orientation of a source with this display rotation, so the pictures can sit beside its own in one track;
+        the file itself carries no rotation flag (the join takes the source's)."""
         self.path = Path(path)
         self.frames_written = 0
         self._shape = frame_shape(pixel_format, width, height)
@@ -197,6 +202,8 @@ class FrameWriter:
         ]  # fmt: skip
         command += _audio_arguments(audio_source, audio_path)
         filters = [_placement_filter(slots, fps)] if slots else []
+        if stored_rotation:
+            filters.append(_UNROTATE[stored_rotation])
         if pixel_format == RGB:
             filters.append("scale=out_color_matrix=bt709:out_range=tv")
         if pixel_format == GRAY:
@@ -254,6 +261,12 @@ class FrameWriter:
             self.close()
         else:
             self.abort()
+
+
+# Turn an upright picture back into the stored orientation of a file whose rotation reads `r` (VideoInfo.rotation:
+# counter-clockwise, as PyAV reports it; ffmpeg's autorotate applies the opposite turn on decoding). Checked by
+# round trip for each angle (tests/test_gop_copy.py). Each is a lossless pixel permutation.
+_UNROTATE = {90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
 
 
 def _placement_filter(slots: Sequence[int], fps: Fraction) -> str:
