@@ -37,7 +37,8 @@ def main(url: str, video: str, avatar: str, output_dir: str) -> None:
                       "stage_seconds": {**outcome.summary.get("stage_seconds", {}),
                                         "quality": outcome.quality.get("seconds", 0.0),
                                         "c2pa_signing": round(signing, 3)},
-                      "stitch": outcome.summary.get("stitch", {})}))
+                      "stitch": outcome.summary.get("stitch", {}),
+                      "output_bytes": outcome.output_path.stat().st_size}))
 
 
 if __name__ == "__main__":
