@@ -248,6 +248,34 @@ def test_a_rotated_phone_source_is_copied_and_keeps_its_flag(rotation, tmp_path)
         assert painted == (k < 45 or 135 <= k < 165), k
 
 
+def test_jittery_timestamps_are_copied_onto_the_grid_and_dropped_frames_are_not(tmp_path):
+    made = write_sample_video(tmp_path / "made.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
+                                                                     keyframe_interval_s=1.0))
+    with av.open(str(made)) as container:
+        tick = 1 / (container.streams.video[0].time_base * 30)  # time-base units per frame
+    jittery = tmp_path / "jittery.mp4"  # every picture a fifth of a frame early or late, as phones stamp them
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(made), "-c", "copy", "-bsf:v",
+                    f"setts=pts=PTS+if(eq(mod(N\\,2)\\,0)\\,{round(tick / 5)}\\,-{round(tick / 5)})",
+                    str(jittery)], check=True)
+    source = probe_video(jittery)
+    assert source.variable_frame_rate and source.frame_count == 240  # steps of 0.6 and 1.4 frames
+    swapped = _swapped(jittery, tmp_path)
+    result = stitch_video(swapped, tmp_path / "out" / "result.mp4")
+    assert result.not_copied_because is None and result.copied_frames > 100
+    before, _ = _decoded(jittery)
+    after, times = _decoded(result.path)
+    assert times == pytest.approx([k / 30 for k in range(240)], abs=1e-3)  # on the grid
+    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    assert all(np.array_equal(after[k], before[k]) for k in copied)
+
+    dropped = tmp_path / "dropped.mp4"  # a frame missing: its slot is filled by the decoder, not by a picture
+    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(made), "-vf", "select='not(eq(n\\,100))'",
+                    "-fps_mode", "passthrough", "-c:v", "libx264", "-g", "30", "-c:a", "copy", str(dropped)],
+                   check=True)
+    with pytest.raises(NotCopyable, match="off the constant-rate grid|pictures for"):
+        scan_source(probe_video(dropped))
+
+
 def test_swapped_frames_and_audio_survive_the_join(joined):
     planned, _, _, output = joined
     with av.open(str(output)) as container:

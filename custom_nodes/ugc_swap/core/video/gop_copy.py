@@ -8,7 +8,9 @@ one mp4 track whose decoder configuration holds the parameter sets of both (see 
 by the same remux that adds it to a fully encoded video.
 
 Only sources whose pictures mean exactly what re-encoded ones would qualify: H.264 8-bit 4:2:0 in mp4/mov,
-BT.709 limited range (tagged, or untagged HD, which players read as BT.709), constant frame rate. A phone's
+BT.709 limited range (tagged, or untagged HD, which players read as BT.709), every picture in its own slot of
+the constant-rate grid (a phone's jittery timestamps are retimed onto it; a rate that really changes, or dropped
+frames, are not copied). A phone's
 rotation flag is kept: the encoded runs are turned back to the stored orientation, and the track takes the
 source's flag. Anything else is encoded whole, as before.
 """
@@ -30,7 +32,10 @@ from .video_probe import VideoInfo
 
 _BT709, _LIMITED_RANGE, _UNSPECIFIED = 1, 1, 2
 _UNSPECIFIED_RANGE = 0  # read as limited range, as players do
-_GRID_TOLERANCE = 0.25  # of a frame: how far a packet's time may sit from its frame's slot
+# Of a frame: how far a packet's time may sit from its frame's slot, counted from the first picture. The decoding
+# path (FrameReader's fps filter) puts each picture in the nearest slot from the first picture's time, so within
+# half a frame both paths agree on which frame a picture is; the rest is margin for time-base rounding.
+_GRID_TOLERANCE = 0.45
 
 
 class NotCopyable(Exception):
@@ -88,8 +93,6 @@ def copy_layout(info: VideoInfo, keep_ranges: Sequence[FrameRange]) -> CopyLayou
 
 def scan_source(info: VideoInfo) -> SourceGops:
     """The source's IDR pictures and packet order, or NotCopyable saying why its packets can't be reused."""
-    if info.variable_frame_rate:
-        raise NotCopyable("variable frame rate")
     if info.rotation not in (0, 90, 180, 270):
         raise NotCopyable(f"rotated {info.rotation} degrees")
     import av
