@@ -108,8 +108,14 @@ def test_a_job_marks_its_swapped_frames_only(label, tmp_path):
     assert [(round(m.start_s, 1), m.payload) for m in found] == [(0.0, payload_hex(MARK.payload)),
                                                                    (7.0, payload_hex(MARK.payload))], found
     assert not find_marks(plain).marks
-    # Each swapped frame's change follows the pattern at its sign; kept frames differ only by encoder noise.
+    # Each swapped frame's change follows the pattern at its sign; kept frames differ only by encoder noise. The
+    # final encode is capped at 1.2x this low-rate sample's own rate (310 kbit/s; core/video/output_rate.py), and
+    # the mark's bits then come out of single frames: those follow it less (0.19-0.23 at the lowest, measured;
+    # 0.40 uncapped) and differ more from the unmarked encode (39.5 dB at the lowest), while the medians do not
+    # move (0.47 against 0.50; 45 dB) and what the finder reads survives another encode as well as uncapped
+    # (confidence 16.8 / 16.2 after crf 28, against 16.1 / 16.8 uncapped).
     pattern = bump_image(640, 360, cell_chips(MARK.payload))
+    swapped = []
     for index, (a, b) in enumerate(zip(FrameReader(probe_video(plain), pixel_format=YUV420),
                                        FrameReader(probe_video(result), pixel_format=YUV420))):
         change = b[:360].astype(np.float64) - a[:360]
@@ -119,7 +125,13 @@ def test_a_job_marks_its_swapped_frames_only(label, tmp_path):
         if start is None:
             assert abs(follows) < 0.2, (index, follows)
         else:
-            assert follows > 0.35 and _psnr(a[:360], b[:360]) >= 42.0, (index, follows)
+            assert follows > 0.1, (index, follows)
+            swapped.append((follows, _psnr(a[:360], b[:360])))
+    follows, quality = np.array(swapped).T
+    assert np.median(follows) > 0.4 and quality.min() >= 38.0 and np.median(quality) >= 42.0
+    recoded = find_marks(attack(result, tmp_path / "crf28.mp4", ATTACKS[0][1], 0.0)).marks
+    assert [m.payload for m in recoded] == [payload_hex(MARK.payload)] * 2
+    assert min(m.confidence for m in recoded) >= 2 * FOUND_CONFIDENCE
 
 
 def test_the_worker_marks_each_job_with_its_own_ids_unless_told_not_to():
