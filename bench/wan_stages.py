@@ -77,9 +77,10 @@ def default_job(result: dict, settings: dict, price_per_s: float | None) -> dict
 
     frames = generation_frame_count(150, Fraction(30), Fraction(settings["generation_fps"]))
     windows = DEFAULT_JOB_SEGMENTS * len(plan_windows(frames, settings["window_length"], settings["motion_frames"]))
-    per_window = sum(result["seconds"][k] for k in ("conditioning", "sampling", "decoding")) / result["shape"]["windows"]
+    measured, count = result["seconds"], result["shape"]["windows"]
+    per_window = sum(measured[k] for k in ("conditioning", "sampling", "decoding")) / count
     # A run at another step count than the graph's: sampling scales with steps, the rest does not.
-    sampling_share = result["seconds"]["sampling"] / result["shape"]["windows"]
+    sampling_share = measured["sampling"] / count
     per_window += sampling_share * (settings["steps"] / result["shape"]["steps"] - 1)
     seconds = windows * per_window
     job = {"windows": windows, "steps": settings["steps"], "model_side_s": round(seconds, 1)}

@@ -172,6 +172,12 @@ def joined_rotated(tmp_path_factory):
     return swapped.planned, swapped, stitch_video(swapped, output), output
 
 
+def copied_frames(swapped: SwappedSegments) -> list[int]:
+    """Every frame index the layout copies from the source (none without a layout)."""
+    pieces = swapped.layout.pieces if swapped.layout is not None else ()
+    return [k for piece in pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+
+
 def _decoded(path: Path) -> tuple[list[np.ndarray], list[float]]:
     """Every picture as YUV planes, and its presentation time, read with PyAV directly."""
     with av.open(str(path)) as container:
@@ -219,7 +225,7 @@ def test_an_untagged_hd_source_is_copied_and_its_encoded_frames_keep_their_colou
     assert result.not_copied_because is None and result.copied_frames > 100
     source, _ = _decoded(Path(planned.source.path))
     out, _ = _decoded(output)
-    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    copied = copied_frames(swapped)
     assert all(np.array_equal(out[k], source[k]) for k in copied)
     # Kept frames next to the cuts are re-encoded: read as BT.601 (ffmpeg's default for any untagged file) and
     # written as BT.709, their planes move by a colour conversion (measured 37 dB at worst on this clip), against
@@ -237,7 +243,7 @@ def test_a_rotated_phone_source_is_copied_and_keeps_its_flag(rotation, tmp_path)
     assert source.rotation == rotation and result.not_copied_because is None and result.copied_frames > 100
     assert (out.width, out.height, out.rotation) == (source.width, source.height, rotation)
     stored_source, stored_out = _decoded(video)[0], _decoded(result.path)[0]  # PyAV: as stored, not turned
-    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    copied = copied_frames(swapped)
     assert all(np.array_equal(stored_out[k], stored_source[k]) for k in copied)
     # Upright, as a player shows both: every kept frame matches, and the paint sits where the engine put it.
     upright_source, upright_out = list(FrameReader(source)), list(FrameReader(out))
@@ -265,7 +271,7 @@ def test_jittery_timestamps_are_copied_onto_the_grid_and_dropped_frames_are_not(
     before, _ = _decoded(jittery)
     after, times = _decoded(result.path)
     assert times == pytest.approx([k / 30 for k in range(240)], abs=1e-3)  # on the grid
-    copied = [k for piece in swapped.layout.pieces if piece.copied for k in range(piece.frames.start, piece.frames.end)]
+    copied = copied_frames(swapped)
     assert all(np.array_equal(after[k], before[k]) for k in copied)
 
     dropped = tmp_path / "dropped.mp4"  # a frame missing: its slot is filled by the decoder, not by a picture

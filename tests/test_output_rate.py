@@ -23,7 +23,7 @@ from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FINAL_ENCODE, ffmpeg_executable
 
 from .conftest import psnr
-from .test_gop_copy import PLAN, PaintEngine
+from .test_gop_copy import PLAN, PaintEngine, copied_frames
 
 SOURCE_CRF = 30
 
@@ -55,8 +55,7 @@ def test_the_output_stays_within_1_3x_the_sources_size_and_keeps_its_look(gop, t
     assert (result.copied_frames > 0) == (gop == "1s")
     ratio = result.path.stat().st_size / video.stat().st_size
     before, after = _planes(video), _planes(result.path)
-    copied = {k for piece in (swapped.layout.pieces if swapped.layout else ()) if piece.copied
-              for k in range(piece.frames.start, piece.frames.end)}
+    copied = set(copied_frames(swapped))
     kept = [k for k in range(45, 240) if not 135 <= k < 165 and k not in copied]  # the re-encoded kept frames
     quality = float(np.median([psnr(after[k], before[k]) for k in kept]))
     print(f"{gop} GOP: output {ratio:.2f}x the source, kept frames {quality:.1f} dB")
