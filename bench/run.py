@@ -34,6 +34,7 @@ sys.path[:0] = [str(REPO), str(REPO / "custom_nodes")]
 import psutil  # noqa: E402
 
 from bench.process_memory import pss, tree_pss  # noqa: E402
+from bench.upload_kinds import make_upload_kinds  # noqa: E402
 from driver.comfy_server import LocalComfyUI  # noqa: E402
 from driver.local_inputs import sample_inputs  # noqa: E402
 from ugc_swap.core.engines import SwapSettings, get_engine  # noqa: E402
@@ -98,13 +99,6 @@ def reencode_seconds(video: Path, target: Path) -> tuple[float, Path]:
     return time.perf_counter() - started, target
 
 
-def upload_kinds(video: Path, folder: Path) -> dict[str, Path]:
-    """The same pictures in the shapes real uploads come in (bench/upload_kinds.py)."""
-    from bench.upload_kinds import make_upload_kinds
-
-    return make_upload_kinds(video, folder)
-
-
 def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int], repeats: int) -> dict:
     """Jobs on sample videos with an IDR picture every 2 s (as phones and editors write them), and the first one
     again on its plain re-encode, which has x264's default 250-frame GOPs: fewer untouched GOPs to copy."""
@@ -125,7 +119,7 @@ def whole_jobs(folder: Path, seconds: list[float], size: tuple[int, int], repeat
             if duration == seconds[0]:
                 long_gop = reencode_seconds(video, folder / f"long_gop_{name}.mp4")[1]
                 jobs[f"{name}, 250-frame GOPs"] = _paired_jobs(server, long_gop, avatar, folder, repeats)
-                for kind, made in upload_kinds(video, folder).items():
+                for kind, made in make_upload_kinds(video, folder).items():
                     jobs[f"{name}, {kind}"] = _paired_jobs(server, made, avatar, folder, repeats)
     return {"comfyui_cold_start_s": round(cold_start, 2), "first_job_2s_s": first_job, "jobs": jobs}
 

@@ -35,6 +35,8 @@ from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.yuv_patch import yuv420_to_rgb
 from ugc_swap.core.video.video_stream import GRAY, FrameReader, ffmpeg_executable
 
+from bench.upload_kinds import rotation_flagged, untagged_copy
+
 from .conftest import psnr
 from .file_server import FileServer, Route
 
@@ -131,23 +133,13 @@ def joined(tmp_path_factory):
     return swapped.planned, swapped, stitch_video(swapped, output), output
 
 
-def _untagged(tagged: Path, path: Path) -> Path:
-    """`tagged` with H.264's colour description and the container's colour box left out, as many editors and
-    ffmpeg-made files are."""
-    subprocess.run([ffmpeg_executable(), "-v", "error", "-i", str(tagged), "-c", "copy", "-bsf:v",
-                    "h264_metadata=colour_primaries=2:transfer_characteristics=2:matrix_coefficients=2",
-                    "-colorspace", "unknown", "-color_primaries", "unknown", "-color_trc", "unknown", str(path)],
-                   check=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def joined_untagged_hd(tmp_path_factory):
     """A 720p 1 s-GOP source with no colour tags, swapped by the paint engine, and the stitched result."""
     folder = tmp_path_factory.mktemp("gop_copy_untagged")
     tagged = write_sample_video(folder / "tagged.mp4", SampleVideoSpec(1280, 720, Fraction(30), 8.0,
                                                                         keyframe_interval_s=1.0))
-    video = _untagged(tagged, folder / "source.mp4")
+    video = untagged_copy(tagged, folder / "source.mp4")
     swapped = _swapped(video, folder)
     output = folder / "out" / "result.mp4"
     return swapped.planned, swapped, stitch_video(swapped, output), output
@@ -157,10 +149,7 @@ def _rotated(folder: Path, rotation: int) -> Path:
     """A 1 s-GOP source stored sideways with a phone's rotation flag (the same pictures, flagged)."""
     made = write_sample_video(folder / "made.mp4", SampleVideoSpec(320, 180, Fraction(30), 8.0,
                                                                    keyframe_interval_s=1.0))
-    path = folder / f"rotated_{rotation}.mp4"
-    subprocess.run([ffmpeg_executable(), "-v", "error", "-display_rotation", str(rotation), "-i", str(made), "-c",
-                    "copy", str(path)], check=True)
-    return path
+    return rotation_flagged(made, rotation, folder / f"rotated_{rotation}.mp4")
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from ugc_swap.core.swap_segments import swap_segments
 from ugc_swap.core.video.video_probe import probe_video
 from ugc_swap.core.video.video_stream import FrameReader, ffmpeg_executable
 
+from bench.upload_kinds import rotation_flagged
+
 from .conftest import psnr
 from .hdr_clip import signal_from_sdr_photo, write_hdr_clip
 
@@ -27,12 +29,6 @@ from .hdr_clip import signal_from_sdr_photo, write_hdr_clip
 def _stored_sideways(upright: np.ndarray, rotation: int) -> np.ndarray:
     """The picture as the file stores it when its flag says: turn me `rotation` degrees counter-clockwise."""
     return np.ascontiguousarray(np.rot90(upright, k=-rotation // 90))
-
-
-def _with_rotation_flag(path, rotation: int, out):
-    subprocess.run([ffmpeg_executable(), "-v", "error", "-y", "-display_rotation", str(rotation), "-i", str(path),
-                    "-c", "copy", str(out)], check=True)
-    return out
 
 
 def _faces(frame: np.ndarray) -> int:
@@ -50,7 +46,7 @@ def test_a_sideways_phone_clip_comes_out_upright(tmp_path, rotation):
     subprocess.run([ffmpeg_executable(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
                     "-s", f"{width}x{height}", "-r", "30", "-i", "pipe:0", "-c:v", "libx264", "-crf", "12",
                     "-pix_fmt", "yuv420p", str(stored)], input=b"".join(f.tobytes() for f in with_frames), check=True)
-    phone = _with_rotation_flag(stored, rotation, tmp_path / "phone.mp4")
+    phone = rotation_flagged(stored, rotation, tmp_path / "phone.mp4")
     info = probe_video(phone)
     assert (info.width, info.height, info.rotation) == (360, 640, rotation)
     shown = next(iter(FrameReader(info, 45, 46)))
@@ -69,7 +65,7 @@ def test_an_iphone_hdr_portrait_clip_comes_out_upright_and_sdr(tmp_path):
     face = cv2.resize(sample_face("grace_hopper"), (360, 640), interpolation=cv2.INTER_AREA)
     signal = signal_from_sdr_photo(_stored_sideways(face, 90), "hlg")
     stored = write_hdr_clip(tmp_path / "stored.mp4", signal, "hlg", seconds=1.0)
-    phone = _with_rotation_flag(stored, 90, tmp_path / "phone.mp4")
+    phone = rotation_flagged(stored, 90, tmp_path / "phone.mp4")
     info = probe_video(phone)
     assert (info.width, info.height, info.rotation, info.hdr_transfer) == (360, 640, 90, "hlg")
     planned = plan_video(phone, "0-0.5 swap, 0.5-end keep")
