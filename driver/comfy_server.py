@@ -108,6 +108,11 @@ class LocalComfyUI:
     host: str = "127.0.0.1"
     cpu: bool = True
     extra_args: tuple[str, ...] = ()
+    # Another environment's interpreter (an artist's ComfyUI in the clean-install test); by default this one's.
+    python: str = sys.executable
+    # False when the caller has put a real copy of the pack in base_dir/custom_nodes, as ComfyUI-Manager does.
+    link_pack: bool = True
+    environ: Mapping[str, str] | None = None  # what child_environment() filters; by default os.environ
     _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -120,14 +125,15 @@ class LocalComfyUI:
 
     def start(self, ready_timeout_s: float = 180.0) -> LocalComfyUI:
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        link_node_pack(self.base_dir)
+        if self.link_pack:
+            link_node_pack(self.base_dir)
         command = [
-            sys.executable, "main.py", "--listen", self.host, "--port", str(self.port),
+            self.python, "main.py", "--listen", self.host, "--port", str(self.port),
             "--disable-auto-launch", "--disable-api-nodes", "--database-url", "sqlite:///:memory:",
             "--base-directory", str(self.base_dir.resolve()),
             *(["--cpu"] if self.cpu else []), *self.extra_args,
         ]  # fmt: skip
-        env = {**child_environment(os.environ), "PYTHONUNBUFFERED": "1"}
+        env = {**child_environment(os.environ if self.environ is None else self.environ), "PYTHONUNBUFFERED": "1"}
         # glibc gives each thread that allocates its own malloc arena; torch, mediapipe and the node threads leave
         # ~40 MB of arena slack in ComfyUI at 1080p (measured). Two arenas keep it small; a caller's value wins.
         env.setdefault("MALLOC_ARENA_MAX", "2")

@@ -1,0 +1,144 @@
+"""An artist's ComfyUI environment with the node pack installed the way ComfyUI-Manager installs it.
+
+A fresh virtualenv gets ComfyUI 0.3.75's own requirements.txt (with torch, torchvision and torchaudio pinned as the
+project's lock pins them, so pip takes them from the machine's wheel store instead of fetching another build),
+then `pip install -r custom_nodes/ugc_swap/requirements.txt`, as the Manager runs it. `pip freeze` is kept from
+before and after the pack's install, so a test can say what the pack changed.
+
+The ~6 GB result is cached under `$UGC_SWAP_CACHE/pack-env-<key>`, the key a hash of everything that decides it
+(Python version, ComfyUI's requirements, the torch pins, the pack's requirements): a fresh CI clone reuses it, and
+a change to any of them builds a new one from scratch. Environments unused for two weeks are removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.podman_env import cache_root
+
+REPO = Path(__file__).resolve().parent.parent
+PACK_DIR = REPO / "custom_nodes" / "ugc_swap"
+PACK_REQUIREMENTS = PACK_DIR / "requirements.txt"
+TORCH_DISTRIBUTIONS = ("torch", "torchvision", "torchaudio")
+_UNUSED_DAYS = 14
+# ComfyUI 0.3.75 imports requests (app/frontend_management.py) without listing it; every working install has it.
+COMFYUI_UNLISTED = ("requests",)
+
+
+@dataclass(frozen=True)
+class PackEnv:
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "venv" / "bin" / "python"
+
+    @property
+    def before_pack(self) -> dict[str, str]:
+        return read_freeze(self.root / "freeze-before-pack.txt")
+
+    @property
+    def after_pack(self) -> dict[str, str]:
+        return read_freeze(self.root / "freeze-after-pack.txt")
+
+    @property
+    def install_log(self) -> str:
+        return (self.root / "pack-install.log").read_text()
+
+    def pip(self, *args: str, timeout_s: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.python), "-m", "pip", "--disable-pip-version-check", *args],
+                              capture_output=True, text=True, timeout=timeout_s)
+
+
+def read_freeze(path: Path) -> dict[str, str]:
+    """{normalised distribution name: version} from a `pip freeze` listing."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[normalised(name)] = version.strip()
+    return pins
+
+
+def normalised(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def torch_pins(lock: Path = REPO / "requirements" / "lock.txt") -> list[str]:
+    pins = [line.strip() for line in lock.read_text().splitlines()
+            if line.split("==")[0].strip().lower() in TORCH_DISTRIBUTIONS]
+    assert len(pins) == len(TORCH_DISTRIBUTIONS), f"the lock must pin {TORCH_DISTRIBUTIONS}, found {pins}"
+    return pins
+
+
+def environment_key(comfyui_dir: Path) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    for part in ((comfyui_dir / "requirements.txt").read_bytes(), "\n".join(torch_pins() + list(COMFYUI_UNLISTED)).encode(),
+                 PACK_REQUIREMENTS.read_bytes()):
+        digest.update(part + b"\n--\n")
+    return digest.hexdigest()[:16]
+
+
+def _run_logged(command: list[str], log: Path) -> None:
+    with open(log, "a") as out:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=1800)
+    if done.returncode:
+        raise RuntimeError(f"{command[2:5]} failed ({done.returncode}); last lines of {log}:\n"
+                           + log.read_text()[-3000:])
+
+
+def _freeze(python: Path, into: Path) -> None:
+    listing = subprocess.run([str(python), "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
+                             check=True, timeout=300).stdout
+    into.write_text(listing)
+
+
+def _build(root: Path, comfyui_dir: Path) -> None:
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+    # What an artist's ComfyUI already has: ComfyUI's own requirements, nothing of ours.
+    _run_logged([*pip, "install", *torch_pins(), *COMFYUI_UNLISTED, "-r", str(comfyui_dir / "requirements.txt")],
+                root / "comfyui-install.log")
+    _freeze(python, root / "freeze-before-pack.txt")
+    # What ComfyUI-Manager runs when the pack is installed.
+    _run_logged([*pip, "install", "-r", str(PACK_REQUIREMENTS)], root / "pack-install.log")
+    _freeze(python, root / "freeze-after-pack.txt")
+
+
+def pack_env(comfyui_dir: Path) -> PackEnv:
+    """The cached environment for the current requirements, built first if it does not exist (minutes)."""
+    base = cache_root()
+    base.mkdir(parents=True, exist_ok=True)
+    key = environment_key(comfyui_dir)
+    root = base / f"pack-env-{key}"
+    with open(base / f".lock-pack-env-{key}", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two sessions building the same key wait for each other
+        if not (root / ".ready").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            _build(root, comfyui_dir)
+            (root / ".ready").touch()
+    (root / ".last-used").touch()
+    _remove_unused(base, keep=root)
+    return PackEnv(root)
+
+
+def _remove_unused(base: Path, keep: Path) -> None:
+    cutoff = time.time() - _UNUSED_DAYS * 86400
+    for other in base.glob("pack-env-*"):
+        marker = other / ".last-used"
+        # Only environments someone finished and then left: one being built elsewhere has no marker yet.
+        if other != keep and marker.is_file() and marker.stat().st_mtime < cutoff:
+            shutil.rmtree(other, ignore_errors=True)

@@ -1,0 +1,172 @@
+"""The node pack installed into an artist's own ComfyUI the way ComfyUI-Manager does it (tests/pack_env.py):
+a fresh environment with ComfyUI's own requirements, `pip install -r` of the pack's requirements.txt, the pack
+copied into custom_nodes/, ComfyUI started from that environment, and the fast graph run on sample inputs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from driver.comfy_client import ComfyClient
+from driver.comfy_server import LocalComfyUI, comfyui_dir_from_env
+from driver.swap_job import SwapJob, run_swap_job
+from tests.pack_env import PACK_DIR, PACK_REQUIREMENTS, normalised, pack_env
+from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
+
+OPENCV_DISTRIBUTIONS = {"opencv-python", "opencv-python-headless", "opencv-contrib-python",
+                        "opencv-contrib-python-headless"}
+# An artist's environment must keep these exactly as ComfyUI's own install left them.
+NEVER_MOVED = ("numpy", "torch", "torchvision", "torchaudio")
+
+
+@pytest.fixture(scope="module")
+def env():
+    return pack_env(comfyui_dir_from_env())
+
+
+def _requirements(path: Path) -> list[Requirement]:
+    return [Requirement(line.split("#")[0].strip()) for line in path.read_text().splitlines()
+            if line.split("#")[0].strip()]
+
+
+def test_installing_the_pack_moves_no_package_down_and_leaves_numpy_and_torch_alone(env):
+    before, after = env.before_pack, env.after_pack
+    downgraded = {name: (before[name], after[name]) for name in before
+                  if name in after and Version(after[name]) < Version(before[name])}
+    removed = sorted(set(before) - set(after))
+    assert not downgraded and not removed, (downgraded, removed)
+    assert {name: after[name] for name in NEVER_MOVED} == {name: before[name] for name in NEVER_MOVED}
+    assert Version(after["numpy"]).major >= 2, "ComfyUI's own install resolves numpy 2; the pack must live with it"
+    added = {name: after[name] for name in sorted(set(after) - set(before))}
+    print("the pack added:", added)
+    assert {normalised(r.name) for r in _requirements(PACK_REQUIREMENTS)} <= set(after)
+
+
+def test_one_opencv_distribution_owns_cv2(env):
+    installed = OPENCV_DISTRIBUTIONS & set(env.after_pack)
+    assert installed == {"opencv-contrib-python"}, installed
+    owners = subprocess.run([str(env.python), "-c", "import importlib.metadata as m; "
+                             "print(sorted(set(m.packages_distributions()['cv2'])))"],
+                            capture_output=True, text=True, check=True).stdout
+    assert owners.strip() == "['opencv-contrib-python']", owners
+
+
+def test_pip_check_is_clean_and_installing_again_changes_nothing(env):
+    check = env.pip("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    # The Manager runs the same install again on an update: it must find everything satisfied.
+    again = env.pip("install", "-r", str(PACK_REQUIREMENTS))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Successfully installed" not in again.stdout, again.stdout[-2000:]
+
+
+def _module_file(package_dir: Path, dotted: str) -> Path | None:
+    base = package_dir.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_by_nodes(pack: Path = PACK_DIR) -> set[str]:
+    """Top-level names of everything outside the pack that the nodes import, following the pack's own modules
+    from nodes/ (imports inside functions included: they run when the node does)."""
+    pending = [p for p in (pack / "nodes").glob("*.py")] + [pack / "__init__.py"]
+    seen, outside = set(), set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        package = path.parent.relative_to(pack).parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                outside.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                outside.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                here = package[: len(package) - (node.level - 1)]
+                stem = ".".join([*here, *(node.module.split(".") if node.module else [])])
+                targets = [stem] + [f"{stem}.{alias.name}" if stem else alias.name for alias in node.names]
+                pending.extend(f for t in targets if t and (f := _module_file(pack, t)) is not None)
+    return outside - {"__future__"}
+
+
+# {top-level module: [distributions]} from what each distribution installed: top_level.txt can be incomplete
+# (dlib-bin's names only its extension module, not the dlib package the nodes import).
+_OWNERS_SCRIPT = """
+import importlib.metadata as m, json, collections
+owners = collections.defaultdict(set)
+for d in m.distributions():
+    for f in d.files or []:
+        top = f.parts[0].split(".")[0]
+        if not f.parts[0].endswith((".dist-info", ".data")) and top not in ("..", "__pycache__"):
+            owners[top].add(d.metadata["Name"])
+print(json.dumps({k: sorted(v) for k, v in owners.items()}))
+"""
+
+
+def test_every_package_the_nodes_import_is_declared(env):
+    import sys
+
+    comfyui_dir = comfyui_dir_from_env()
+    ships_with_comfyui = {p.stem for p in comfyui_dir.iterdir() if p.suffix == ".py" or p.is_dir()}
+    third_party = {m for m in imported_by_nodes() if m not in sys.stdlib_module_names and m not in ships_with_comfyui}
+    owners = json.loads(subprocess.run([str(env.python), "-c", _OWNERS_SCRIPT], capture_output=True, text=True,
+                                       check=True).stdout)
+    declared = {normalised(r.name) for r in _requirements(PACK_REQUIREMENTS)}
+    comfyui_declared = {normalised(r.name) for r in _requirements(comfyui_dir / "requirements.txt")}
+    undeclared = {}
+    for module in sorted(third_party):
+        distributions = {normalised(d) for d in owners.get(module, [])}
+        if not distributions & (declared | comfyui_declared):
+            undeclared[module] = sorted(distributions) or "not installed"
+    assert {"mediapipe", "cv2", "dlib", "scenedetect", "av", "torch"} <= third_party  # the scan sees the nodes
+    assert not undeclared, f"imported by the nodes but declared by neither the pack nor ComfyUI: {undeclared}"
+
+
+def _pack_node_ids() -> set[str]:
+    return {m for path in (PACK_DIR / "nodes").glob("*.py") for m in re.findall(r'node_id="(\w+)"', path.read_text())}
+
+
+def _run_sample_job(url: str, folder: Path, name: str) -> dict:
+    """The fast graph on a 4 s sample (640×360, the astronaut moving, Grace Hopper as the avatar): its report."""
+    video, avatar = folder / "demo.mp4", folder / "avatar.png"
+    if not video.exists():
+        write_sample_video(video, SampleVideoSpec(width=640, height=360, duration_s=4.0))
+        cv2.imwrite(str(avatar), cv2.cvtColor(sample_face("grace_hopper"), cv2.COLOR_RGB2BGR))
+    outcome = run_swap_job(ComfyClient(url), SwapJob(video, avatar, "0-2 swap"), folder / name, timeout_s=600)
+    assert outcome.output_path.stat().st_size > 0
+    [segment] = outcome.quality["identity"]["segments"]
+    return {"summary": outcome.summary, "identity": segment}
+
+
+def test_comfyui_in_that_environment_loads_the_copied_pack_and_runs_the_fast_graph(env, comfyui, tmp_path):
+    base = tmp_path / "artist_comfyui"
+    shutil.copytree(PACK_DIR, base / "custom_nodes" / "ugc_swap", ignore=shutil.ignore_patterns("__pycache__"))
+    # Nothing of this project's environment may help: its interpreter, packages, PYTHONPATH or ffmpeg override.
+    environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "UGC_SWAP_FFMPEG"}}
+    environ["PATH"] = os.pathsep.join([str(env.python.parent), "/usr/bin", "/bin"])
+    with LocalComfyUI(base, python=str(env.python), link_pack=False, environ=environ) as server:
+        listed = set(ComfyClient(server.url).object_info())
+        log = server.log_tail(200_000)
+        assert _pack_node_ids() <= listed, (sorted(_pack_node_ids() - listed), log[-3000:])
+        assert "IMPORT FAILED" not in log and "Cannot import" not in log, log[-3000:]
+        artist = _run_sample_job(server.url, tmp_path, "artist")
+    # The same job on the project's own environment (pinned lock, older OpenCV): the artist gets the same swap.
+    project = _run_sample_job(comfyui.url, tmp_path, "project")
+    print("artist's environment:", artist, "\nproject's environment:", project)
+    assert artist["summary"]["frame_count"] == project["summary"]["frame_count"] == 120
+    assert artist["summary"]["frames_with_face"] == project["summary"]["frames_with_face"] >= 55
+    for key in ("to_avatar", "to_filmed"):
+        assert abs(artist["identity"][key] - project["identity"][key]) <= 0.02, (key, artist, project)
