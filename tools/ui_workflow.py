@@ -1,4 +1,4 @@
-"""Write the web-UI twin of an API-format workflow, laid out in columns, from a live ComfyUI's node schemas.
+"""Write the web-UI twin of an API-format workflow (laid out by tools/ui_layout.py) from a live ComfyUI's schemas.
 
 `python tools/ui_workflow.py workflows/ugc_swap_wan.api.json` (inside `source bin/_env.sh`) starts a local
 ComfyUI, reads /object_info, and writes workflows/ugc_swap_wan.json. The saved pair is then what artists open
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "custom_nodes")]
+
+from tools.ui_layout import arrange, framed_view, node_height, node_width, note_node, note_text
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 # Node colours (title, body) by stage, so an artist sees inputs, models, the swap and the output at a glance.
@@ -70,7 +72,6 @@ def _depths(api: dict[str, Any]) -> dict[str, int]:
 
 def ui_from_api(api: dict[str, Any], object_info: dict[str, Any], name: str = "ugc-swap") -> dict[str, Any]:
     depths = _depths(api)
-    rows: dict[int, int] = {}
     nodes, links = [], []
     outputs: dict[str, list[dict]] = {}
     for node_id in sorted(api, key=lambda n: (depths[n], int(n))):
@@ -96,22 +97,21 @@ def ui_from_api(api: dict[str, Any], object_info: dict[str, Any], name: str = "u
                     widgets.append(extra)
             elif name in schema["input"].get("optional", {}):
                 continue
-        column = depths[node_id]
-        row = rows.get(column, 0)
-        height = 60 + 26 * (len(widgets) + len(inputs))
-        rows[column] = row + height + 60
         colour, bgcolour = STAGE_COLOURS[stage_of(node["class_type"])]
         nodes.append({
-            "id": int(node_id), "type": node["class_type"], "pos": [40 + column * 400, 60 + row],
-            "color": colour, "bgcolor": bgcolour,
-            "size": [360, height], "flags": {}, "order": order, "mode": 0, "inputs": inputs,
+            "id": int(node_id), "type": node["class_type"], "pos": [0, 0], "color": colour, "bgcolor": bgcolour,
+            "size": [node_width(node["class_type"], stage_of(node["class_type"])), node_height(node["class_type"], len(widgets) + len(inputs))],
+            "flags": {}, "order": order, "mode": 0, "inputs": inputs,
             "outputs": outputs[node_id], "title": node["_meta"]["title"],
             "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets,
         })
+    note_id = max(int(n) for n in api) + 1
+    note = note_node(note_id, note_text(api, object_info), len(nodes))
+    groups = arrange(nodes, {n["id"]: stage_of(n["type"]) for n in nodes}, {int(k): v for k, v in depths.items()}, note)
     # The frontend checks the workflow id is a UUID; a stable one per file keeps diffs quiet.
-    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ugc-swap/{name}")), "revision": 0, "last_node_id": max(int(n) for n in api), "last_link_id": len(links),
-            "nodes": nodes, "links": links, "groups": [], "config": {},
-            "extra": {"ds": {"scale": 0.7, "offset": [0, 0]}}, "version": 0.4}
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ugc-swap/{name}")), "revision": 0, "last_node_id": note_id,
+            "last_link_id": len(links), "nodes": [*nodes, note], "links": links, "groups": groups, "config": {},
+            "extra": {"ds": framed_view([*nodes, note], groups)}, "version": 0.4}
 
 
 def main(api_path: Path) -> Path:
