@@ -5,8 +5,8 @@ project's lock pins them, so pip takes them from the machine's wheel store inste
 then `pip install -r custom_nodes/ugc_swap/requirements.txt`, as the Manager runs it. `pip freeze` is kept from
 before and after the pack's install, so a test can say what the pack changed.
 
-The ~6 GB result is cached under `$UGC_SWAP_CACHE/pack-env-<key>`, the key a hash of everything that decides it
-(Python version, ComfyUI's requirements, the torch pins, the pack's requirements): a fresh CI clone reuses it, and
+The ~6 GB result is cached under `$UGC_SWAP_CACHE/pack-env-<set-up>-<key>`, the key a hash of everything that
+decides it (Python version, what the environment held before, constraints, the pack's requirements): a fresh CI clone reuses it, and
 a change to any of them builds a new one from scratch. Environments unused for two weeks are removed.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -54,7 +55,7 @@ class PackEnv:
 
     def pip(self, *args: str, timeout_s: float = 900) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.python), "-m", "pip", "--disable-pip-version-check", *args],
-                              capture_output=True, text=True, timeout=timeout_s)
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def read_freeze(path: Path) -> dict[str, str]:
@@ -78,20 +79,39 @@ def torch_pins(lock: Path = REPO / "requirements" / "lock.txt") -> list[str]:
     return pins
 
 
-def environment_key(comfyui_dir: Path) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{sys.version_info[0]}.{sys.version_info[1]}\n".encode())
-    for part in ((comfyui_dir / "requirements.txt").read_bytes(), "\n".join(torch_pins() + list(COMFYUI_UNLISTED)).encode(),
-                 PACK_REQUIREMENTS.read_bytes()):
-        digest.update(part + b"\n--\n")
-    return digest.hexdigest()[:16]
+@dataclass(frozen=True)
+class ArtistSetup:
+    """What an artist's environment holds before the pack (pip install arguments), and any constraint the artist
+    puts on the pack's install (PIP_CONSTRAINT lines, as README's numpy 1 recipe does)."""
+
+    name: str
+    before: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        digest = hashlib.sha256(f"{sys.version_info[0]}.{sys.version_info[1]}\n{self.name}\n".encode())
+        for arg in self.before + self.constraints:
+            digest.update(Path(arg).read_bytes() if arg.endswith(".txt") else arg.encode())
+            digest.update(b"\n--\n")
+        digest.update(PACK_REQUIREMENTS.read_bytes())
+        return digest.hexdigest()[:16]
 
 
-def _run_logged(command: list[str], log: Path) -> None:
+def comfyui_setup(comfyui_dir: Path) -> ArtistSetup:
+    """ComfyUI 0.3.75's own requirements, with torch as the lock pins it (the machine's wheel store has it)."""
+    return ArtistSetup("comfyui", (*torch_pins(), *COMFYUI_UNLISTED, "-r", str(comfyui_dir / "requirements.txt")))
+
+
+# An environment some other pack holds on numpy 1, installing the pack with README's constraint.
+NUMPY1_SETUP = ArtistSetup("numpy1", ("numpy==1.26.4",), ("numpy<2",))
+
+
+def _run_logged(command: list[str], log: Path, extra_env: dict[str, str] | None = None) -> None:
     with open(log, "a") as out:
         out.write(f"$ {' '.join(command)}\n")
         out.flush()
-        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=1800)
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=1800,
+                              env={**os.environ, **(extra_env or {})}, check=False)
     if done.returncode:
         raise RuntimeError(f"{command[2:5]} failed ({done.returncode}); last lines of {log}:\n"
                            + log.read_text()[-3000:])
@@ -103,32 +123,33 @@ def _freeze(python: Path, into: Path) -> None:
     into.write_text(listing)
 
 
-def _build(root: Path, comfyui_dir: Path) -> None:
+def _build(root: Path, setup: ArtistSetup) -> None:
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
-    # What an artist's ComfyUI already has: ComfyUI's own requirements, nothing of ours.
-    _run_logged([*pip, "install", *torch_pins(), *COMFYUI_UNLISTED, "-r", str(comfyui_dir / "requirements.txt")],
-                root / "comfyui-install.log")
+    _run_logged([*pip, "install", *setup.before], root / "before-install.log")
     _freeze(python, root / "freeze-before-pack.txt")
-    # What ComfyUI-Manager runs when the pack is installed.
-    _run_logged([*pip, "install", "-r", str(PACK_REQUIREMENTS)], root / "pack-install.log")
+    # What ComfyUI-Manager runs when the pack is installed; pip reads PIP_CONSTRAINT from the environment.
+    constraint = root / "constraints.txt"
+    constraint.write_text("".join(f"{line}\n" for line in setup.constraints))
+    _run_logged([*pip, "install", "-r", str(PACK_REQUIREMENTS)], root / "pack-install.log",
+                {"PIP_CONSTRAINT": str(constraint)} if setup.constraints else {})
     _freeze(python, root / "freeze-after-pack.txt")
 
 
-def pack_env(comfyui_dir: Path) -> PackEnv:
-    """The cached environment for the current requirements, built first if it does not exist (minutes)."""
+def pack_env(setup: ArtistSetup) -> PackEnv:
+    """The cached environment for this set-up and the current requirements, built first if missing (minutes)."""
     base = cache_root()
     base.mkdir(parents=True, exist_ok=True)
-    key = environment_key(comfyui_dir)
-    root = base / f"pack-env-{key}"
+    key = setup.key()
+    root = base / f"pack-env-{setup.name}-{key}"
     with open(base / f".lock-pack-env-{key}", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two sessions building the same key wait for each other
         if not (root / ".ready").is_file():
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True)
-            _build(root, comfyui_dir)
+            _build(root, setup)
             (root / ".ready").touch()
     (root / ".last-used").touch()
     _remove_unused(base, keep=root)

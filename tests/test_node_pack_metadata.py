@@ -86,7 +86,7 @@ def _comfy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     assert tools, "UGC_SWAP_TEST_TOOLS is not set: run the suite through bin/test (it installs comfy-cli)"
     return subprocess.run([str(Path(tools) / "comfy"), "--skip-prompt", "--no-enable-telemetry", "node", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+                          env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}, check=False)
 
 
 @pytest.fixture

@@ -10,18 +10,20 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import cv2
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
+from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 
 from driver.comfy_client import ComfyClient
 from driver.comfy_server import LocalComfyUI, comfyui_dir_from_env
 from driver.swap_job import SwapJob, run_swap_job
-from tests.pack_env import PACK_DIR, PACK_REQUIREMENTS, normalised, pack_env
-from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
+from tests.pack_env import NUMPY1_SETUP, PACK_DIR, PACK_REQUIREMENTS, comfyui_setup, normalised, pack_env
 
 OPENCV_DISTRIBUTIONS = {"opencv-python", "opencv-python-headless", "opencv-contrib-python",
                         "opencv-contrib-python-headless"}
@@ -31,7 +33,7 @@ NEVER_MOVED = ("numpy", "torch", "torchvision", "torchaudio")
 
 @pytest.fixture(scope="module")
 def env():
-    return pack_env(comfyui_dir_from_env())
+    return pack_env(comfyui_setup(comfyui_dir_from_env()))
 
 
 def _requirements(path: Path) -> list[Requirement]:
@@ -39,13 +41,17 @@ def _requirements(path: Path) -> list[Requirement]:
             if line.split("#")[0].strip()]
 
 
-def test_installing_the_pack_moves_no_package_down_and_leaves_numpy_and_torch_alone(env):
-    before, after = env.before_pack, env.after_pack
+def _assert_nothing_moved_down(before: dict[str, str], after: dict[str, str], kept: tuple[str, ...]) -> None:
     downgraded = {name: (before[name], after[name]) for name in before
                   if name in after and Version(after[name]) < Version(before[name])}
     removed = sorted(set(before) - set(after))
     assert not downgraded and not removed, (downgraded, removed)
-    assert {name: after[name] for name in NEVER_MOVED} == {name: before[name] for name in NEVER_MOVED}
+    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+
+
+def test_installing_the_pack_moves_no_package_down_and_leaves_numpy_and_torch_alone(env):
+    before, after = env.before_pack, env.after_pack
+    _assert_nothing_moved_down(before, after, NEVER_MOVED)
     assert Version(after["numpy"]).major >= 2, "ComfyUI's own install resolves numpy 2; the pack must live with it"
     added = {name: after[name] for name in sorted(set(after) - set(before))}
     print("the pack added:", added)
@@ -55,8 +61,8 @@ def test_installing_the_pack_moves_no_package_down_and_leaves_numpy_and_torch_al
 def test_one_opencv_distribution_owns_cv2(env):
     installed = OPENCV_DISTRIBUTIONS & set(env.after_pack)
     assert installed == {"opencv-contrib-python"}, installed
-    owners = subprocess.run([str(env.python), "-c", "import importlib.metadata as m; "
-                             "print(sorted(set(m.packages_distributions()['cv2'])))"],
+    script = "import importlib.metadata as m; print(sorted(set(m.packages_distributions()['cv2'])))"
+    owners = subprocess.run([str(env.python), "-c", script],
                             capture_output=True, text=True, check=True).stdout
     assert owners.strip() == "['opencv-contrib-python']", owners
 
@@ -117,8 +123,6 @@ print(json.dumps({k: sorted(v) for k, v in owners.items()}))
 
 
 def test_every_package_the_nodes_import_is_declared(env):
-    import sys
-
     comfyui_dir = comfyui_dir_from_env()
     ships_with_comfyui = {p.stem for p in comfyui_dir.iterdir() if p.suffix == ".py" or p.is_dir()}
     third_party = {m for m in imported_by_nodes() if m not in sys.stdlib_module_names and m not in ships_with_comfyui}
@@ -153,7 +157,9 @@ def _run_sample_job(url: str, folder: Path, name: str) -> dict:
 
 def test_comfyui_in_that_environment_loads_the_copied_pack_and_runs_the_fast_graph(env, comfyui, tmp_path):
     base = tmp_path / "artist_comfyui"
-    shutil.copytree(PACK_DIR, base / "custom_nodes" / "ugc_swap", ignore=shutil.ignore_patterns("__pycache__"))
+    # Under the registry's name, as the Manager unpacks it: nothing may depend on the folder being `ugc_swap`.
+    registry_name = tomllib.loads((PACK_DIR / "pyproject.toml").read_text())["project"]["name"]
+    shutil.copytree(PACK_DIR, base / "custom_nodes" / registry_name, ignore=shutil.ignore_patterns("__pycache__"))
     # Nothing of this project's environment may help: its interpreter, packages, PYTHONPATH or ffmpeg override.
     environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "UGC_SWAP_FFMPEG"}}
     environ["PATH"] = os.pathsep.join([str(env.python.parent), "/usr/bin", "/bin"])
@@ -170,3 +176,34 @@ def test_comfyui_in_that_environment_loads_the_copied_pack_and_runs_the_fast_gra
     assert artist["summary"]["frames_with_face"] == project["summary"]["frames_with_face"] >= 55
     for key in ("to_avatar", "to_filmed"):
         assert abs(artist["identity"][key] - project["identity"][key]) <= 0.02, (key, artist, project)
+
+
+_FACE_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import numpy
+from ugc_swap.core.faces.landmarks import FaceAnalyzer
+from ugc_swap.core.sample_media import sample_face
+with FaceAnalyzer() as analyzer:
+    [face] = analyzer.detect(sample_face("grace_hopper"))
+print(json.dumps({"numpy": numpy.__version__, "box": [float(v) for v in face.box], "score": float(face.score)}))
+"""
+
+
+def test_a_numpy_1_environment_keeps_numpy_1_with_the_readmes_constraint_and_finds_the_same_faces():
+    """README's recipe for an environment another pack holds on numpy 1: PIP_CONSTRAINT='numpy<2'."""
+    env = pack_env(NUMPY1_SETUP)
+    _assert_nothing_moved_down(env.before_pack, env.after_pack, ("numpy",))
+    assert env.after_pack["numpy"] == "1.26.4"
+    check = env.pip("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    there = subprocess.run([str(env.python), "-c", _FACE_SCRIPT, str(PACK_DIR.parent)], capture_output=True,
+                           text=True, timeout=300, env=environ, check=False)
+    assert there.returncode == 0, there.stderr[-3000:]
+    found = json.loads(there.stdout.strip().splitlines()[-1])
+    here = json.loads(subprocess.run([sys.executable, "-c", _FACE_SCRIPT, str(PACK_DIR.parent)], capture_output=True,
+                                     text=True, timeout=300, check=True).stdout.strip().splitlines()[-1])
+    print("numpy 1 environment:", found, "\nproject environment:", here)
+    assert found["numpy"] == "1.26.4" and here["numpy"].startswith("2.")
+    assert found["box"] == pytest.approx(here["box"], abs=0.5) and found["score"] == pytest.approx(here["score"], abs=1e-3)

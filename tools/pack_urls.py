@@ -55,7 +55,7 @@ def pack_urls(repository: str, branch: str, pack_path: str) -> PackUrls:
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
 
 
 def urls_from_git(repo: Path = REPO, pack: Path = PACK) -> PackUrls | None:
