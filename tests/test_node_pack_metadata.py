@@ -7,6 +7,7 @@ satisfies it, and comfy-cli's own `node validate` and `node pack` accept the pac
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -136,5 +137,10 @@ def test_comfy_cli_validates_and_packs_the_pack(pack_repo):
     assert packed.returncode == 0, packed.stdout + packed.stderr
     with zipfile.ZipFile(pack / "node.zip") as archive:
         names = set(archive.namelist())
+        # The saved graphs travel with the pack (ComfyUI lists example_workflows/ in its template browser): as
+        # files, not as the links the repository keeps to workflows/.
+        templates = {n: json.loads(archive.read(n)) for n in names if n.startswith("example_workflows/")}
     assert {"__init__.py", "requirements.txt", "pyproject.toml", ICON, "nodes/face_replace_node.py"} <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")], names
+    assert templates == {f"example_workflows/{path.name}": json.loads(path.read_text())
+                         for path in (REPO / "workflows").glob("ugc_swap_*.json") if ".api." not in path.name}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+import requests
 from packaging.requirements import Requirement
 from packaging.version import Version
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
@@ -23,7 +24,7 @@ from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sampl
 from driver.comfy_client import ComfyClient
 from driver.comfy_server import LocalComfyUI, comfyui_dir_from_env
 from driver.swap_job import SwapJob, run_swap_job
-from tests.pack_env import NUMPY1_SETUP, PACK_DIR, PACK_REQUIREMENTS, comfyui_setup, normalised, pack_env
+from tests.pack_env import NUMPY1_SETUP, PACK_DIR, PACK_REQUIREMENTS, REPO, comfyui_setup, normalised, pack_env
 
 OPENCV_DISTRIBUTIONS = {"opencv-python", "opencv-python-headless", "opencv-contrib-python",
                         "opencv-contrib-python-headless"}
@@ -168,6 +169,11 @@ def test_comfyui_in_that_environment_loads_the_copied_pack_and_runs_the_fast_gra
         log = server.log_tail(200_000)
         assert _pack_node_ids() <= listed, (sorted(_pack_node_ids() - listed), log[-3000:])
         assert "IMPORT FAILED" not in log and "Cannot import" not in log, log[-3000:]
+        # The saved graphs are in the artist's template browser, under the pack's folder.
+        templates = requests.get(f"{server.url}/workflow_templates", timeout=30).json()
+        assert sorted(templates.get(registry_name, [])) == ["ugc_swap_fast", "ugc_swap_wan"], templates
+        served = requests.get(f"{server.url}/api/workflow_templates/{registry_name}/ugc_swap_fast.json", timeout=30)
+        assert served.json() == json.loads((REPO / "workflows" / "ugc_swap_fast.json").read_text())
         artist = _run_sample_job(server.url, tmp_path, "artist")
     # The same job on the project's own environment (pinned lock, older OpenCV): the artist gets the same swap.
     project = _run_sample_job(comfyui.url, tmp_path, "project")
