@@ -2,12 +2,14 @@
 
 A fresh virtualenv gets ComfyUI 0.3.75's own requirements.txt (with torch, torchvision and torchaudio pinned as the
 project's lock pins them, so pip takes them from the machine's wheel store instead of fetching another build),
-then `pip install -r custom_nodes/ugc_swap/requirements.txt`, as the Manager runs it. `pip freeze` is kept from
-before and after the pack's install, so a test can say what the pack changed.
+then the pack's requirements.txt as the Manager installs it: `pip install <line>` for each requirement line, in
+order. `pip freeze` is kept from before and after the pack's install, so a test can say what the pack changed.
+A second set-up stands for an environment held on numpy 1, with README's constraint and one `pip install -r`.
 
-The ~6 GB result is cached under `$UGC_SWAP_CACHE/pack-env-<set-up>-<key>`, the key a hash of everything that
-decides it (Python version, what the environment held before, constraints, the pack's requirements): a fresh CI clone reuses it, and
-a change to any of them builds a new one from scratch. Environments unused for two weeks are removed.
+Each result is cached under `$UGC_SWAP_CACHE/pack-env-<set-up>-<key>` (~6 GB with torch), the key a hash of
+everything that decides it (Python version, what the environment held before, how the pack goes in, constraints,
+the pack's requirements): a fresh CI clone reuses it, and a change to any of them builds a new one from scratch.
+Environments unused for two weeks are removed.
 """
 
 from __future__ import annotations
@@ -81,15 +83,18 @@ def torch_pins(lock: Path = REPO / "requirements" / "lock.txt") -> list[str]:
 
 @dataclass(frozen=True)
 class ArtistSetup:
-    """What an artist's environment holds before the pack (pip install arguments), and any constraint the artist
-    puts on the pack's install (PIP_CONSTRAINT lines, as README's numpy 1 recipe does)."""
+    """What an artist's environment holds before the pack (pip install arguments), how the pack goes in (line by
+    line as ComfyUI-Manager does it, or one `pip install -r` as README's by-hand recipe does), and any constraint
+    the artist puts on it (PIP_CONSTRAINT lines, as README's numpy 1 recipe does)."""
 
     name: str
     before: tuple[str, ...]
     constraints: tuple[str, ...] = ()
+    line_by_line: bool = False
 
     def key(self) -> str:
-        digest = hashlib.sha256(f"{sys.version_info[0]}.{sys.version_info[1]}\n{self.name}\n".encode())
+        digest = hashlib.sha256(f"{sys.version_info[0]}.{sys.version_info[1]}\n{self.name}\n{self.line_by_line}\n"
+                                .encode())
         for arg in self.before + self.constraints:
             digest.update(Path(arg).read_bytes() if arg.endswith(".txt") else arg.encode())
             digest.update(b"\n--\n")
@@ -98,12 +103,19 @@ class ArtistSetup:
 
 
 def comfyui_setup(comfyui_dir: Path) -> ArtistSetup:
-    """ComfyUI 0.3.75's own requirements, with torch as the lock pins it (the machine's wheel store has it)."""
-    return ArtistSetup("comfyui", (*torch_pins(), *COMFYUI_UNLISTED, "-r", str(comfyui_dir / "requirements.txt")))
+    """ComfyUI 0.3.75's own requirements, with torch as the lock pins it (the machine's wheel store has it); the
+    pack installed the Manager's way."""
+    return ArtistSetup("comfyui", (*torch_pins(), *COMFYUI_UNLISTED, "-r", str(comfyui_dir / "requirements.txt")),
+                       line_by_line=True)
 
 
 # An environment some other pack holds on numpy 1, installing the pack with README's constraint.
 NUMPY1_SETUP = ArtistSetup("numpy1", ("numpy==1.26.4",), ("numpy<2",))
+
+
+def manager_lines(requirements: str) -> list[str]:
+    """The lines ComfyUI-Manager hands to pip one by one."""
+    return [line.strip() for line in requirements.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def _run_logged(command: list[str], log: Path, extra_env: dict[str, str] | None = None) -> None:
@@ -130,11 +142,16 @@ def _build(root: Path, setup: ArtistSetup) -> None:
     pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
     _run_logged([*pip, "install", *setup.before], root / "before-install.log")
     _freeze(python, root / "freeze-before-pack.txt")
-    # What ComfyUI-Manager runs when the pack is installed; pip reads PIP_CONSTRAINT from the environment.
     constraint = root / "constraints.txt"
     constraint.write_text("".join(f"{line}\n" for line in setup.constraints))
-    _run_logged([*pip, "install", "-r", str(PACK_REQUIREMENTS)], root / "pack-install.log",
-                {"PIP_CONSTRAINT": str(constraint)} if setup.constraints else {})
+    extra_env = {"PIP_CONSTRAINT": str(constraint)} if setup.constraints else {}  # pip reads it from the environment
+    if setup.line_by_line:
+        # ComfyUI-Manager (execute_install_script) runs `pip install <line>` for each line that is neither blank nor
+        # a comment, in file order: no resolver ever sees the whole file, so the order must work on its own.
+        for line in manager_lines(PACK_REQUIREMENTS.read_text()):
+            _run_logged([*pip, "install", line], root / "pack-install.log", extra_env)
+    else:
+        _run_logged([*pip, "install", "-r", str(PACK_REQUIREMENTS)], root / "pack-install.log", extra_env)
     _freeze(python, root / "freeze-after-pack.txt")
 
 

@@ -1,6 +1,7 @@
 """The node pack installed into an artist's own ComfyUI the way ComfyUI-Manager does it (tests/pack_env.py):
-a fresh environment with ComfyUI's own requirements, `pip install -r` of the pack's requirements.txt, the pack
-copied into custom_nodes/, ComfyUI started from that environment, and the fast graph run on sample inputs."""
+a fresh environment with ComfyUI's own requirements, the pack's requirements.txt installed line by line as the
+Manager runs it (and then `pip install -r` of the whole file, which must find nothing to do), the pack copied into
+custom_nodes/ under its registry name, ComfyUI started from that environment, and the fast graph run on samples."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def test_one_opencv_distribution_owns_cv2(env):
 def test_pip_check_is_clean_and_installing_again_changes_nothing(env):
     check = env.pip("check")
     assert check.returncode == 0, check.stdout + check.stderr
-    # The Manager runs the same install again on an update: it must find everything satisfied.
+    # The whole file at once (the by-hand install, or an update) must find everything the lines installed enough.
     again = env.pip("install", "-r", str(PACK_REQUIREMENTS))
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Successfully installed" not in again.stdout, again.stdout[-2000:]
