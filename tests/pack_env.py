@@ -24,6 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from tests.podman_env import cache_root
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,27 +54,33 @@ class PackEnv:
     def after_pack(self) -> dict[str, str]:
         return read_freeze(self.root / "freeze-after-pack.txt")
 
-    @property
-    def install_log(self) -> str:
-        return (self.root / "pack-install.log").read_text()
-
     def pip(self, *args: str, timeout_s: float = 900) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.python), "-m", "pip", "--disable-pip-version-check", *args],
                               capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def read_freeze(path: Path) -> dict[str, str]:
-    """{normalised distribution name: version} from a `pip freeze` listing."""
+    """{canonical distribution name: version} from a `pip freeze` listing or the project's lock (same format)."""
     pins = {}
     for line in path.read_text().splitlines():
+        line = line.split("#")[0]
         if "==" in line:
             name, version = line.split("==", 1)
-            pins[normalised(name)] = version.strip()
+            pins[canonicalize_name(name.strip())] = version.strip()
     return pins
 
 
-def normalised(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(".", "-")
+def declared_requirements(text: str) -> list[tuple[Requirement, str]]:
+    """Each requirement of a requirements file, with the comment block just above it (its stated reason)."""
+    found, comment = [], []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            comment.append(line)
+        elif line.split("#")[0].strip():
+            found.append((Requirement(line.split("#")[0].strip()), "\n".join(comment)))
+        else:
+            comment = []
+    return found
 
 
 def torch_pins(lock: Path = REPO / "requirements" / "lock.txt") -> list[str]:

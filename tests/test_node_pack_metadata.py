@@ -21,6 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from PIL import Image
 
+from tests.pack_env import declared_requirements, read_freeze
 from tools.pack_urls import ICON, pack_urls, urls_from_git, web_url, with_urls
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,39 +31,17 @@ NEVER_DECLARED = {"torch", "torchvision", "torchaudio"}
 OPENCV = {"opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"}
 
 
-def _requirement_lines(text: str) -> list[tuple[Requirement, str]]:
-    """(requirement, the comment block just above it) for each line of a requirements file."""
-    found, comment = [], []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            comment.append(line)
-        elif line.strip():
-            found.append((Requirement(line.split("#")[0].strip()), "\n".join(comment)))
-        else:
-            comment = []
-    return found
-
-
-def _locked() -> dict[str, str]:
-    pins = {}
-    for line in (REPO / "requirements" / "lock.txt").read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("#")[0].split("==", 1)
-            pins[canonicalize_name(name)] = version.split()[0]
-    return pins
-
-
 def test_registry_metadata_declares_what_requirements_txt_installs():
     meta = tomllib.loads((PACK / "pyproject.toml").read_text())
     assert {"PublisherId", "DisplayName", "Icon"} <= set(meta["tool"]["comfy"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", meta["project"]["version"])
-    required = [str(r) for r, _ in _requirement_lines((PACK / "requirements.txt").read_text())]
+    required = [str(r) for r, _ in declared_requirements((PACK / "requirements.txt").read_text())]
     assert [str(Requirement(d)) for d in meta["project"]["dependencies"]] == required
 
 
 def test_requirements_are_ranges_the_tested_lock_satisfies():
-    locked = _locked()
-    requirements = _requirement_lines((PACK / "requirements.txt").read_text())
+    locked = read_freeze(REPO / "requirements" / "lock.txt")
+    requirements = declared_requirements((PACK / "requirements.txt").read_text())
     names = {canonicalize_name(r.name) for r, _ in requirements}
     assert not names & NEVER_DECLARED, "torch and friends belong to ComfyUI's own install"
     assert len(names & OPENCV) == 1, "one OpenCV distribution, or pip's install order decides which cv2 wins"

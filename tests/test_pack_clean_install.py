@@ -19,13 +19,22 @@ import cv2
 import pytest
 import requests
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 from ugc_swap.core.sample_media import SampleVideoSpec, sample_face, write_sample_video
 
 from driver.comfy_client import ComfyClient
 from driver.comfy_server import LocalComfyUI, comfyui_dir_from_env
 from driver.swap_job import SwapJob, run_swap_job
-from tests.pack_env import NUMPY1_SETUP, PACK_DIR, PACK_REQUIREMENTS, REPO, comfyui_setup, normalised, pack_env
+from tests.pack_env import (
+    NUMPY1_SETUP,
+    PACK_DIR,
+    PACK_REQUIREMENTS,
+    REPO,
+    comfyui_setup,
+    declared_requirements,
+    pack_env,
+)
 
 OPENCV_DISTRIBUTIONS = {"opencv-python", "opencv-python-headless", "opencv-contrib-python",
                         "opencv-contrib-python-headless"}
@@ -39,8 +48,7 @@ def env():
 
 
 def _requirements(path: Path) -> list[Requirement]:
-    return [Requirement(line.split("#")[0].strip()) for line in path.read_text().splitlines()
-            if line.split("#")[0].strip()]
+    return [requirement for requirement, _ in declared_requirements(path.read_text())]
 
 
 def _assert_nothing_moved_down(before: dict[str, str], after: dict[str, str], kept: tuple[str, ...]) -> None:
@@ -57,7 +65,7 @@ def test_installing_the_pack_moves_no_package_down_and_leaves_numpy_and_torch_al
     assert Version(after["numpy"]).major >= 2, "ComfyUI's own install resolves numpy 2; the pack must live with it"
     added = {name: after[name] for name in sorted(set(after) - set(before))}
     print("the pack added:", added)
-    assert {normalised(r.name) for r in _requirements(PACK_REQUIREMENTS)} <= set(after)
+    assert {canonicalize_name(r.name) for r in _requirements(PACK_REQUIREMENTS)} <= set(after)
 
 
 def test_one_opencv_distribution_owns_cv2(env):
@@ -130,11 +138,11 @@ def test_every_package_the_nodes_import_is_declared(env):
     third_party = {m for m in imported_by_nodes() if m not in sys.stdlib_module_names and m not in ships_with_comfyui}
     owners = json.loads(subprocess.run([str(env.python), "-c", _OWNERS_SCRIPT], capture_output=True, text=True,
                                        check=True).stdout)
-    declared = {normalised(r.name) for r in _requirements(PACK_REQUIREMENTS)}
-    comfyui_declared = {normalised(r.name) for r in _requirements(comfyui_dir / "requirements.txt")}
+    declared = {canonicalize_name(r.name) for r in _requirements(PACK_REQUIREMENTS)}
+    comfyui_declared = {canonicalize_name(r.name) for r in _requirements(comfyui_dir / "requirements.txt")}
     undeclared = {}
     for module in sorted(third_party):
-        distributions = {normalised(d) for d in owners.get(module, [])}
+        distributions = {canonicalize_name(d) for d in owners.get(module, [])}
         if not distributions & (declared | comfyui_declared):
             undeclared[module] = sorted(distributions) or "not installed"
     assert {"mediapipe", "cv2", "dlib", "scenedetect", "av", "torch"} <= third_party  # the scan sees the nodes

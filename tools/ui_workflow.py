@@ -97,10 +97,12 @@ def ui_from_api(api: dict[str, Any], object_info: dict[str, Any], name: str = "u
                     widgets.append(extra)
             elif name in schema["input"].get("optional", {}):
                 continue
-        colour, bgcolour = STAGE_COLOURS[stage_of(node["class_type"])]
+        stage = stage_of(node["class_type"])
+        colour, bgcolour = STAGE_COLOURS[stage]
         nodes.append({
             "id": int(node_id), "type": node["class_type"], "pos": [0, 0], "color": colour, "bgcolor": bgcolour,
-            "size": [node_width(node["class_type"], stage_of(node["class_type"])), node_height(node["class_type"], len(widgets) + len(inputs))],
+            "size": [node_width(node["class_type"], stage),
+                     node_height(node["class_type"], len(widgets) + len(inputs))],
             "flags": {}, "order": order, "mode": 0, "inputs": inputs,
             "outputs": outputs[node_id], "title": node["_meta"]["title"],
             "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets,
